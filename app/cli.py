@@ -1,0 +1,128 @@
+"""`hotline`: serve, migrate, demo, import."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from config.settings import Settings
+
+cli = typer.Typer(help="Hotline contact-center server.", no_args_is_help=True)
+importer = typer.Typer(help="Import customers or transactions from CSV.", no_args_is_help=True)
+cli.add_typer(importer, name="import")
+console = Console()
+
+
+def _uow_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.db.engine import make_engine, make_sessionmaker
+    from app.db.uow import uow_factory
+
+    engine = make_engine(settings)
+    return engine, uow_factory(make_sessionmaker(engine))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="HTTP host (HOTLINE_HTTP_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (HOTLINE_HTTP_PORT)")] = None,
+) -> None:
+    """Run the server (migrates the database first)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    overrides = {k: v for k, v in (("http_host", host), ("http_port", port)) if v is not None}
+    settings = Settings(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from app.db.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    console.print(f"database at head: {settings.effective_database_url.split('@')[-1]}")
+
+
+@cli.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=0, max=1_000_000)] = 3000,
+) -> None:
+    """Load demo queues, staff and customers (idempotent) and print the logins."""
+    from app.db.migrate import upgrade
+    from app.demo import load_demo
+
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+
+    async def run() -> list[tuple[str, str, str]]:
+        engine, factory = _uow_factory(settings)
+        try:
+            return await load_demo(factory, customers)
+        finally:
+            await engine.dispose()
+
+    logins = asyncio.run(run())
+    console.print("[bold]Demo logins[/bold] (username / password / role):")
+    for username, password, role in logins:
+        console.print(f"  {username:<12} {password:<14} {role}")
+
+
+def _import(kind: str, path: Path) -> None:
+    from app.db.migrate import upgrade
+    from app.importers import import_csv
+
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    total = max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1)
+
+    async def run():  # type: ignore[no-untyped-def]
+        engine, factory = _uow_factory(settings)
+        try:
+            with Progress(console=console) as progress:
+                task = progress.add_task(f"importing {kind}", total=total)
+                return await import_csv(
+                    kind,
+                    path,
+                    factory,
+                    settings.default_region,
+                    lambda n: progress.advance(task, n),
+                )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    console.print(f"imported {report.imported}, rejected {len(report.rejected)}")
+    for line, reason in report.rejected:
+        console.print(f"  line {line}: {reason}")
+    if report.rejected and not report.imported:
+        raise typer.Exit(1)
+
+
+@importer.command("customers")
+def import_customers(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Columns: name, phones, emails (';'-separated), language, company, account_manager, ..."""
+    _import("customers", file)
+
+
+@importer.command("transactions")
+def import_transactions(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Columns: customer_id or phone or email, amount, margin, occurred_at (ISO 8601), reference."""
+    _import("transactions", file)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,36 @@
+"""The complaint lifecycle, pure: which action moves which status where."""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUSES: Final = ("open", "acknowledged", "in_progress", "resolved", "closed")
+OPEN_STATUSES: Final = frozenset({"open", "acknowledged", "in_progress"})
+SEVERITIES: Final = ("low", "medium", "high", "critical")
+
+# action -> (allowed from, to)
+TRANSITIONS: Final[dict[str, tuple[frozenset[str], str]]] = {
+    "acknowledge": (frozenset({"open"}), "acknowledged"),
+    "start": (frozenset({"acknowledged"}), "in_progress"),
+    "resolve": (frozenset({"in_progress"}), "resolved"),
+    "close": (frozenset({"resolved"}), "closed"),
+    "reopen": (frozenset({"resolved", "closed"}), "open"),
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, action: str, status: str) -> None:
+        allowed = ", ".join(a for a, (src, _) in TRANSITIONS.items() if status in src) or "none"
+        super().__init__(
+            f"cannot {action} a complaint that is {status}; allowed from {status}: {allowed}"
+        )
+
+
+def next_status(status: str, action: str) -> str:
+    """The status after `action`, or IllegalTransition."""
+    if action not in TRANSITIONS:
+        raise IllegalTransition(action, status)
+    sources, target = TRANSITIONS[action]
+    if status not in sources:
+        raise IllegalTransition(action, status)
+    return target

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from app.schemas import Input, Output
+
+Severity = Literal["low", "medium", "high", "critical"]
+Status = Literal["open", "acknowledged", "in_progress", "resolved", "closed"]
+Action = Literal["acknowledge", "start", "resolve", "close", "reopen"]
+
+
+class ComplaintCreate(Input):
+    customer_id: int
+    interaction_id: int | None = None
+    category: str = Field(min_length=1, max_length=64)
+    severity: Severity = "medium"
+    description: str = Field(min_length=1, max_length=10_000)
+    owner_id: int | None = None
+
+
+class ComplaintTransitionIn(Input):
+    action: Action
+    note: str = Field(min_length=1, max_length=10_000)
+    resolution: str | None = Field(None, max_length=10_000)
+    owner_id: int | None = None
+
+
+class TransitionOut(Output):
+    from_status: str | None
+    to_status: str
+    note: str
+    actor_id: int | None
+    at: datetime
+
+
+class ComplaintOut(Output):
+    id: int
+    customer_id: int
+    interaction_id: int | None
+    category: str
+    severity: str
+    description: str
+    status: str
+    owner_id: int | None
+    due_at: datetime
+    overdue: bool
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    resolution: str | None
+    reopen_count: int
+    created_at: datetime
+    history: list[TransitionOut] = Field(default_factory=list)

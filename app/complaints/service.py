@@ -1,0 +1,161 @@
+"""Complaints: recorded with a deadline, moved through their lifecycle with a note each time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from app.audit import record_audit
+from app.auth.tokens import Principal
+from app.complaints.lifecycle import OPEN_STATUSES, IllegalTransition, next_status
+from app.complaints.schemas import (
+    ComplaintCreate,
+    ComplaintOut,
+    ComplaintTransitionIn,
+    TransitionOut,
+)
+from app.db.models import Complaint, ComplaintTransition, Interaction
+from app.db.repositories.complaints import ComplaintRepository
+from app.db.repositories.customers import CustomerRepository
+from app.db.repositories.staff import StaffRepository
+from app.db.types import utcnow
+from app.db.uow import UnitOfWork
+from app.errors import Conflict, Invalid, NotFound
+
+
+def to_out(
+    c: Complaint, history: Sequence[ComplaintTransition] = (), now: datetime | None = None
+) -> ComplaintOut:
+    now = now or utcnow()
+    fields = {k: getattr(c, k) for k in ComplaintOut.model_fields if hasattr(c, k)}
+    fields["overdue"] = c.status in OPEN_STATUSES and c.due_at < now
+    fields["history"] = [TransitionOut.model_validate(h) for h in history]
+    return ComplaintOut.model_validate(fields)
+
+
+async def _check_owner(uow: UnitOfWork, owner_id: int | None) -> None:
+    if owner_id is not None and await StaffRepository(uow.session).get_agent(owner_id) is None:
+        raise Invalid(f"owner {owner_id} is not an agent", field="owner_id")
+
+
+async def open_complaint(
+    uow: UnitOfWork,
+    data: ComplaintCreate,
+    actor: Principal | None,
+    deadline_hours: float,
+    now: datetime | None = None,
+) -> ComplaintOut:
+    now = now or utcnow()
+    if await CustomerRepository(uow.session).get(data.customer_id) is None:
+        raise Invalid(f"customer {data.customer_id} does not exist", field="customer_id")
+    if data.interaction_id is not None:
+        interaction = await uow.session.get(Interaction, data.interaction_id)
+        if interaction is None or interaction.customer_id != data.customer_id:
+            raise Invalid(
+                f"interaction {data.interaction_id} is not on customer {data.customer_id}",
+                field="interaction_id",
+            )
+    await _check_owner(uow, data.owner_id)
+    owner = data.owner_id if data.owner_id is not None else (actor.agent_id if actor else None)
+    complaint = Complaint(
+        **data.model_dump(exclude={"owner_id"}),
+        owner_id=owner,
+        status="open",
+        due_at=now + timedelta(hours=deadline_hours),
+        created_at=now,
+        updated_at=now,
+    )
+    repo = ComplaintRepository(uow.session)
+    await repo.add(complaint)
+    first = ComplaintTransition(
+        complaint_id=complaint.id,
+        from_status=None,
+        to_status="open",
+        note=data.description[:500],
+        actor_id=actor.agent_id if actor else None,
+        at=now,
+    )
+    await repo.add_transition(first)
+    await record_audit(uow, actor, "complaint.open", "complaint", complaint.id)
+    return to_out(complaint, [first], now)
+
+
+async def get_complaint(uow: UnitOfWork, complaint_id: int) -> ComplaintOut:
+    repo = ComplaintRepository(uow.session)
+    complaint = await repo.get(complaint_id)
+    if complaint is None:
+        raise NotFound(f"complaint {complaint_id} not found")
+    return to_out(complaint, (await repo.transitions([complaint_id]))[complaint_id])
+
+
+async def transition_complaint(
+    uow: UnitOfWork,
+    complaint_id: int,
+    data: ComplaintTransitionIn,
+    actor: Principal,
+    deadline_hours: float,
+) -> ComplaintOut:
+    now = utcnow()
+    repo = ComplaintRepository(uow.session)
+    complaint = await repo.get(complaint_id, for_update=True)
+    if complaint is None:
+        raise NotFound(f"complaint {complaint_id} not found")
+    try:
+        target = next_status(complaint.status, data.action)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), status=complaint.status) from exc
+    if data.action == "resolve" and not data.resolution:
+        raise Invalid("resolving a complaint needs a resolution", field="resolution")
+    await _check_owner(uow, data.owner_id)
+    previous = complaint.status
+    complaint.status = target
+    complaint.updated_at = now
+    if data.owner_id is not None:
+        complaint.owner_id = data.owner_id
+    if data.action == "acknowledge":
+        complaint.acknowledged_at = now
+    elif data.action == "resolve":
+        complaint.resolved_at, complaint.resolution = now, data.resolution
+    elif data.action == "reopen":
+        complaint.reopen_count += 1
+        complaint.resolved_at = None
+        complaint.due_at = now + timedelta(hours=deadline_hours)
+    step = ComplaintTransition(
+        complaint_id=complaint_id,
+        from_status=previous,
+        to_status=target,
+        note=data.note,
+        actor_id=actor.agent_id,
+        at=now,
+    )
+    await repo.add_transition(step)
+    await record_audit(
+        uow, actor, f"complaint.{data.action}", "complaint", complaint_id, {"from": previous}
+    )
+    return to_out(complaint, (await repo.transitions([complaint_id]))[complaint_id], now)
+
+
+async def list_complaints(
+    uow: UnitOfWork,
+    *,
+    customer_id: int | None,
+    status: Sequence[str] | None,
+    owner_id: int | None,
+    severity: str | None,
+    category: str | None,
+    overdue: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[ComplaintOut], int]:
+    now = utcnow()
+    rows, total = await ComplaintRepository(uow.session).search(
+        customer_id=customer_id,
+        status=status,
+        owner_id=owner_id,
+        severity=severity,
+        category=category,
+        overdue_at=now if overdue else None,
+        limit=limit,
+        offset=offset,
+    )
+    return [to_out(c, (), now) for c in rows], total

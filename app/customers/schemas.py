@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from app.schemas import Input, Output, Text200, small_mapping
+
+Phones = list[str]
+
+
+class CustomerCreate(Input):
+    name: Text200
+    phones: list[str] = Field(default_factory=list, max_length=10)
+    emails: list[str] = Field(default_factory=list, max_length=10)
+    language: str = Field("zh", min_length=2, max_length=16)
+    company: str | None = Field(None, max_length=200)
+    account_manager_id: int | None = None
+    do_not_contact: bool = False
+    consent_marketing: bool = False
+    consent_recording: bool = True
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    _attrs = field_validator("attributes")(small_mapping)
+
+
+class CustomerUpdate(Input):
+    name: Text200 | None = None
+    phones: list[str] | None = Field(None, max_length=10)
+    emails: list[str] | None = Field(None, max_length=10)
+    language: str | None = Field(None, min_length=2, max_length=16)
+    company: str | None = Field(None, max_length=200)
+    account_manager_id: int | None = None
+    do_not_contact: bool | None = None
+    consent_marketing: bool | None = None
+    consent_recording: bool | None = None
+    attributes: dict[str, Any] | None = None
+
+    _attrs = field_validator("attributes")(small_mapping)
+
+
+class CustomerOut(Output):
+    id: int
+    name: str
+    phones: list[str]
+    emails: list[str]
+    language: str
+    company: str | None
+    account_manager_id: int | None
+    is_prospect: bool
+    do_not_contact: bool
+    consent_marketing: bool
+    consent_recording: bool
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TransactionCreate(Input):
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
+    margin: Decimal | None = Field(None, max_digits=14, decimal_places=2)
+    occurred_at: datetime
+    reference: str | None = Field(None, max_length=100)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("occurred_at needs a timezone, e.g. 2026-01-31T10:00:00Z")
+        return value
+
+
+class TransactionOut(Output):
+    id: int
+    customer_id: int
+    amount: Decimal
+    margin: Decimal | None
+    occurred_at: datetime
+    reference: str | None

@@ -1,0 +1,126 @@
+"""Customer record use cases. Services flush; the entry point's unit of work commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.audit import record_audit
+from app.auth.tokens import Principal
+from app.customers.identity import normalise_email, normalise_phone
+from app.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
+from app.db.models import Customer, CustomerIdentity
+from app.db.repositories.customers import CustomerRepository
+from app.db.repositories.staff import StaffRepository
+from app.db.uow import UnitOfWork
+from app.errors import Conflict, Invalid, NotFound
+
+
+def _normalised(phones: Sequence[str], emails: Sequence[str], region: str) -> dict[str, list[str]]:
+    return {
+        "phone": list(dict.fromkeys(normalise_phone(p, region) for p in phones)),
+        "email": list(dict.fromkeys(normalise_email(e) for e in emails)),
+    }
+
+
+async def _check_identities_free(
+    repo: CustomerRepository, wanted: dict[str, list[str]], customer_id: int | None
+) -> None:
+    for kind, values in wanted.items():
+        owners = await repo.owners_of(kind, values)
+        for value, owner in owners.items():
+            if owner != customer_id:
+                other = await repo.get(owner)
+                name = other.name if other else "?"
+                raise Conflict(
+                    f"{kind} {value} already belongs to customer {owner} ({name})",
+                    customer_id=owner,
+                )
+
+
+async def _check_manager(uow: UnitOfWork, agent_id: int | None) -> None:
+    if agent_id is not None and await StaffRepository(uow.session).get_agent(agent_id) is None:
+        raise Invalid(f"account manager {agent_id} does not exist", field="account_manager_id")
+
+
+def to_out(customer: Customer, identities: Sequence[CustomerIdentity]) -> CustomerOut:
+    return CustomerOut(
+        **{k: getattr(customer, k) for k in CustomerOut.model_fields if hasattr(customer, k)},
+        phones=[i.value for i in identities if i.kind == "phone"],
+        emails=[i.value for i in identities if i.kind == "email"],
+    )
+
+
+async def load_out(repo: CustomerRepository, customer: Customer) -> CustomerOut:
+    return to_out(customer, (await repo.identities([customer.id]))[customer.id])
+
+
+async def create_customer(
+    uow: UnitOfWork, data: CustomerCreate, region: str, actor: Principal | None
+) -> CustomerOut:
+    repo = CustomerRepository(uow.session)
+    wanted = _normalised(data.phones, data.emails, region)
+    await _check_identities_free(repo, wanted, None)
+    await _check_manager(uow, data.account_manager_id)
+    fields: dict[str, Any] = data.model_dump(exclude={"phones", "emails"})
+    customer = await repo.add(Customer(**fields))
+    for kind, values in wanted.items():
+        await repo.replace_identities(customer.id, kind, values)
+    await record_audit(uow, actor, "customer.create", "customer", customer.id, {"name": data.name})
+    return await load_out(repo, customer)
+
+
+async def get_customer(uow: UnitOfWork, customer_id: int) -> Customer:
+    customer = await CustomerRepository(uow.session).get(customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+async def update_customer(
+    uow: UnitOfWork, customer_id: int, data: CustomerUpdate, region: str, actor: Principal | None
+) -> CustomerOut:
+    repo = CustomerRepository(uow.session)
+    customer = await get_customer(uow, customer_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise Invalid("name cannot be empty", field="name")
+    wanted = _normalised(
+        changes.pop("phones", None) or [], changes.pop("emails", None) or [], region
+    )
+    replace = {k for k in ("phone", "email") if getattr(data, f"{k}s") is not None}
+    await _check_identities_free(repo, {k: wanted[k] for k in replace}, customer_id)
+    if "account_manager_id" in changes:
+        await _check_manager(uow, changes["account_manager_id"])
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    for kind in replace:
+        await repo.replace_identities(customer_id, kind, wanted[kind])
+    await uow.session.flush()
+    await record_audit(
+        uow, actor, "customer.update", "customer", customer_id, {"fields": sorted(changes)}
+    )
+    return await load_out(repo, customer)
+
+
+async def search_customers(
+    uow: UnitOfWork,
+    *,
+    phone: str | None,
+    email: str | None,
+    name: str | None,
+    region: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[CustomerOut], int]:
+    repo = CustomerRepository(uow.session)
+    ids: list[int] | None = None
+    for kind, raw in (("phone", phone), ("email", email)):
+        if raw:
+            value = normalise_phone(raw, region) if kind == "phone" else normalise_email(raw)
+            found = await repo.find_by_identity(kind, value)
+            hit = [found.id] if found else []
+            ids = hit if ids is None else [i for i in ids if i in hit]
+    customers, total = await repo.search(name=name, ids=ids, limit=limit, offset=offset)
+    idents = await repo.identities([c.id for c in customers])
+    return [to_out(c, idents[c.id]) for c in customers], total

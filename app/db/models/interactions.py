@@ -1,0 +1,43 @@
+"""A contact (call or chat) and, once it ends, the interaction on the customer record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.types import JsonColumn, UTCDateTime, utcnow
+
+from .base import Base
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[str] = mapped_column(String(8), default="inbound")
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    intent: Mapped[str | None] = mapped_column(String(64))
+    from_address: Mapped[str | None] = mapped_column(String(320))
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    handle_seconds: Mapped[float | None] = mapped_column(Float)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+    ended_by: Mapped[str | None] = mapped_column(String(32))
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    ivr_path: Mapped[list[Any]] = mapped_column(JsonColumn, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    transcript: Mapped[list[Any]] = mapped_column(JsonColumn, default=list)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    routing_explanation: Mapped[list[Any]] = mapped_column(JsonColumn, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,77 @@
+"""All SQL about complaints and their transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.complaints.lifecycle import OPEN_STATUSES
+from app.db.models import Complaint, ComplaintTransition
+
+
+class ComplaintRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, complaint: Complaint) -> Complaint:
+        self.session.add(complaint)
+        await self.session.flush()
+        return complaint
+
+    async def get(self, complaint_id: int, *, for_update: bool = False) -> Complaint | None:
+        stmt = select(Complaint).where(Complaint.id == complaint_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_transition(self, transition: ComplaintTransition) -> None:
+        self.session.add(transition)
+        await self.session.flush()
+
+    async def transitions(
+        self, complaint_ids: Sequence[int]
+    ) -> dict[int, list[ComplaintTransition]]:
+        out: dict[int, list[ComplaintTransition]] = {cid: [] for cid in complaint_ids}
+        if complaint_ids:
+            stmt = (
+                select(ComplaintTransition)
+                .where(ComplaintTransition.complaint_id.in_(complaint_ids))
+                .order_by(ComplaintTransition.id)
+            )
+            for row in (await self.session.execute(stmt)).scalars():
+                out[row.complaint_id].append(row)
+        return out
+
+    async def search(
+        self,
+        *,
+        customer_id: int | None = None,
+        status: Sequence[str] | None = None,
+        owner_id: int | None = None,
+        severity: str | None = None,
+        category: str | None = None,
+        overdue_at: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Complaint], int]:
+        stmt = select(Complaint)
+        if customer_id is not None:
+            stmt = stmt.where(Complaint.customer_id == customer_id)
+        if status:
+            stmt = stmt.where(Complaint.status.in_(status))
+        if owner_id is not None:
+            stmt = stmt.where(Complaint.owner_id == owner_id)
+        if severity:
+            stmt = stmt.where(Complaint.severity == severity)
+        if category:
+            stmt = stmt.where(Complaint.category == category)
+        if overdue_at is not None:
+            stmt = stmt.where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_at < overdue_at)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.execute(
+            stmt.order_by(Complaint.due_at, Complaint.id).limit(limit).offset(offset)
+        )
+        return list(rows.scalars()), int(total or 0)

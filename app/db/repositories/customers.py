@@ -1,0 +1,106 @@
+"""All SQL about customers, their identities and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Customer, CustomerIdentity, Transaction
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, customer_id: int) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
+    async def get_for_update(self, customer_id: int) -> Customer | None:
+        stmt = select(Customer).where(Customer.id == customer_id).with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add(self, customer: Customer) -> Customer:
+        self.session.add(customer)
+        await self.session.flush()
+        return customer
+
+    async def identities(self, customer_ids: Sequence[int]) -> dict[int, list[CustomerIdentity]]:
+        out: dict[int, list[CustomerIdentity]] = {cid: [] for cid in customer_ids}
+        if not customer_ids:
+            return out
+        stmt = (
+            select(CustomerIdentity)
+            .where(CustomerIdentity.customer_id.in_(customer_ids))
+            .order_by(CustomerIdentity.id)
+        )
+        for ident in (await self.session.execute(stmt)).scalars():
+            out[ident.customer_id].append(ident)
+        return out
+
+    async def owners_of(self, kind: str, values: Sequence[str]) -> dict[str, int]:
+        """Which customer holds each identity value already."""
+        if not values:
+            return {}
+        stmt = select(CustomerIdentity.value, CustomerIdentity.customer_id).where(
+            CustomerIdentity.kind == kind, CustomerIdentity.value.in_(values)
+        )
+        return {v: cid for v, cid in (await self.session.execute(stmt)).all()}
+
+    async def replace_identities(self, customer_id: int, kind: str, values: Sequence[str]) -> None:
+        current = (await self.identities([customer_id]))[customer_id]
+        keep = set(values)
+        for ident in current:
+            if ident.kind == kind and ident.value not in keep:
+                await self.session.delete(ident)
+        have = {i.value for i in current if i.kind == kind}
+        await self.session.flush()
+        for value in values:
+            if value not in have:
+                self.session.add(CustomerIdentity(customer_id=customer_id, kind=kind, value=value))
+        await self.session.flush()
+
+    async def find_by_identity(self, kind: str, value: str) -> Customer | None:
+        stmt = (
+            select(Customer)
+            .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+            .where(CustomerIdentity.kind == kind, CustomerIdentity.value == value)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def search(
+        self,
+        *,
+        name: str | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Customer], int]:
+        stmt = select(Customer)
+        if name:
+            stmt = stmt.where(func.lower(Customer.name).contains(name.lower(), autoescape=True))
+        if ids is not None:
+            stmt = stmt.where(Customer.id.in_(ids))
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.execute(stmt.order_by(Customer.id).limit(limit).offset(offset))
+        return list(rows.scalars()), int(total or 0)
+
+    async def add_transaction(self, tx: Transaction) -> Transaction:
+        self.session.add(tx)
+        await self.session.flush()
+        return tx
+
+    async def transaction_by_reference(self, reference: str) -> Transaction | None:
+        stmt = select(Transaction).where(Transaction.reference == reference)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def transactions(
+        self, customer_id: int, *, since: datetime | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Transaction]:
+        stmt = select(Transaction).where(Transaction.customer_id == customer_id)
+        if since is not None:
+            stmt = stmt.where(Transaction.occurred_at >= since)
+        stmt = stmt.order_by(Transaction.occurred_at.desc(), Transaction.id.desc())
+        return list((await self.session.execute(stmt.limit(limit).offset(offset))).scalars())

@@ -1,0 +1,43 @@
+"""All SQL about contacts and interactions."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Interaction
+
+
+class InteractionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, interaction: Interaction) -> Interaction:
+        self.session.add(interaction)
+        await self.session.flush()
+        return interaction
+
+    async def get(self, interaction_id: int, *, for_update: bool = False) -> Interaction | None:
+        stmt = select(Interaction).where(Interaction.id == interaction_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def for_customer(
+        self, customer_id: int, *, limit: int = 20, offset: int = 0
+    ) -> tuple[list[Interaction], int]:
+        base = select(Interaction).where(Interaction.customer_id == customer_id)
+        total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
+        rows = await self.session.execute(
+            base.order_by(Interaction.created_at.desc(), Interaction.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(rows.scalars()), int(total or 0)
+
+    async def rating_summary(self, customer_id: int) -> tuple[float | None, int]:
+        stmt = select(func.avg(Interaction.rating), func.count(Interaction.rating)).where(
+            Interaction.customer_id == customer_id, Interaction.rating.is_not(None)
+        )
+        avg, count = (await self.session.execute(stmt)).one()
+        return (float(avg) if avg is not None else None), int(count)

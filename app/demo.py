@@ -1,0 +1,172 @@
+"""Demo data: queues, staff with skills, and a few thousand customers with purchase histories."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert
+
+from app.auth.passwords import hash_password
+from app.db.models import Agent, Customer, CustomerIdentity, Queue, Transaction
+from app.db.repositories.staff import StaffRepository
+from app.db.types import utcnow
+from app.db.uow import UnitOfWork
+
+DEMO_PASSWORD = "hotline-demo"
+
+QUEUES = [
+    ("sales", "Sales / 销售", ["sales"], 20),
+    ("service", "Customer service / 客户服务", ["service"], 30),
+    ("complaints", "Complaints / 投诉", ["complaints"], 20),
+    ("retention", "Retention / 客户挽留", ["retention"], 20),
+    ("vip", "VIP line / 贵宾专线", ["vip"], 10),
+]
+
+# username, display name, role, skills, languages, team, senior
+STAFF = [
+    ("admin", "Admin 管理员", "admin", {}, ["zh", "en"], None, False),
+    ("supervisor", "Sophie Supervisor 苏主管", "supervisor", {}, ["zh", "en"], "care", True),
+    (
+        "alice",
+        "Alice Wang 王丽",
+        "agent",
+        {"vip": 5, "service": 5, "sales": 4},
+        ["zh", "en"],
+        "key-accounts",
+        True,
+    ),
+    ("bob", "Bob Li 李博", "agent", {"complaints": 5, "service": 4}, ["zh"], "care", True),
+    (
+        "carol",
+        "Carol Zhang 张卡",
+        "agent",
+        {"retention": 5, "sales": 3},
+        ["zh", "en"],
+        "care",
+        False,
+    ),
+    ("dave", "Dave Chen 陈达", "agent", {"sales": 5, "service": 3}, ["zh"], "sales", False),
+    (
+        "erin",
+        "Erin Liu 刘艾",
+        "agent",
+        {"service": 4, "complaints": 3},
+        ["zh", "en"],
+        "care",
+        False,
+    ),
+    (
+        "frank",
+        "Frank Zhao 赵凡",
+        "agent",
+        {"service": 3, "sales": 3, "vip": 3},
+        ["zh"],
+        "key-accounts",
+        False,
+    ),
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"]
+COMPANIES = [None, None, "华信科技", "东方贸易", "Acme Ltd", "远景物流", "Globex", "宏达制造"]
+
+
+async def load_demo(
+    uow_factory: Callable[[], UnitOfWork], customers: int = 3000, seed: int = 7
+) -> list[tuple[str, str, str]]:
+    """Idempotent: returns the logins; does nothing but report when demo staff exist."""
+    rng = random.Random(seed)
+    now = utcnow()
+    logins = [(u, DEMO_PASSWORD, role) for u, _, role, *_ in STAFF]
+    async with uow_factory() as uow:
+        if await StaffRepository(uow.session).agent_by_username("admin"):
+            return logins
+        for name, display, skills, sla in QUEUES:
+            uow.session.add(Queue(name=name, display_name=display, skills=skills, sla_seconds=sla))
+        pw = hash_password(DEMO_PASSWORD)
+        staff: dict[str, Agent] = {}
+        for username, display, role, skills, langs, team, senior in STAFF:
+            agent = Agent(
+                username=username,
+                display_name=display,
+                password_hash=pw,
+                role=role,
+                skills=skills,
+                languages=langs,
+                team=team,
+                senior=senior,
+                chat_capacity=3,
+                sip_uri=f"sip:{username}@127.0.0.1:5070",
+            )
+            uow.session.add(agent)
+            staff[username] = agent
+        await uow.session.flush()
+        managers = [staff["alice"].id, staff["frank"].id]
+        await _customers(uow, rng, customers, managers, now)
+    return logins
+
+
+async def _customers(
+    uow: UnitOfWork, rng: random.Random, count: int, managers: list[int], now: object
+) -> None:
+    assert hasattr(now, "isoformat")
+    rows, idents, txs = [], [], []
+    for i in range(1, count + 1):
+        name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
+        created = now - timedelta(days=rng.randint(1, 1500))  # type: ignore[operator]
+        rows.append(
+            {
+                "id": i,
+                "name": name,
+                "language": "en" if rng.random() < 0.15 else "zh",
+                "company": rng.choice(COMPANIES),
+                "account_manager_id": rng.choice(managers) if rng.random() < 0.03 else None,
+                "do_not_contact": rng.random() < 0.02,
+                "consent_marketing": rng.random() < 0.6,
+                "consent_recording": True,
+                "is_prospect": False,
+                "attributes": {},
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        idents.append({"customer_id": i, "kind": "phone", "value": f"+86138{i:08d}"})
+        if rng.random() < 0.7:
+            idents.append({"customer_id": i, "kind": "email", "value": f"customer{i}@example.com"})
+        txs.extend(_history(rng, i, created, now))
+    session = uow.session
+    await session.execute(insert(Customer), rows)
+    await session.execute(insert(CustomerIdentity), idents)
+    for start in range(0, len(txs), 5000):
+        await session.execute(insert(Transaction), txs[start : start + 5000])
+
+
+def _history(rng: random.Random, cid: int, created: object, now: object) -> list[dict[str, object]]:
+    """Pareto-sized spenders with different rhythms, so every grade and lifecycle stage shows."""
+    style = rng.random()
+    if style < 0.08:
+        return []  # prospects
+    scale = rng.paretovariate(1.2) * 200
+    span_days = max(1, (now - created).days)  # type: ignore[operator]
+    n = 1 if style < 0.15 else min(60, int(rng.paretovariate(1.0) * 3))
+    out = []
+    for _ in range(n):
+        if style > 0.85:  # declining: bought mostly long ago
+            age = rng.randint(min(span_days, 300), span_days) if span_days > 300 else span_days
+        else:
+            age = rng.randint(0, span_days)
+        amount = Decimal(str(round(scale * rng.uniform(0.5, 1.5), 2)))
+        margin = (amount * Decimal(str(round(rng.uniform(0.1, 0.4), 2)))).quantize(Decimal("0.01"))
+        out.append(
+            {
+                "customer_id": cid,
+                "amount": amount,
+                "margin": margin if rng.random() < 0.9 else None,
+                "occurred_at": now - timedelta(days=age, minutes=rng.randint(0, 1440)),  # type: ignore[operator]
+                "created_at": now,
+            }
+        )
+    return out

@@ -1,0 +1,63 @@
+"""Annotated dependency aliases: entry points declare what they need, nothing more."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth.tokens import Principal, verify
+from app.container import Hotline
+from app.db.uow import UnitOfWork
+from app.errors import Forbidden, Unauthorized
+from config.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="token from POST /api/auth/login")
+
+
+def get_hotline(request: Request) -> Hotline:
+    return request.app.state.hotline
+
+
+HotlineDep = Annotated[Hotline, Depends(get_hotline)]
+
+
+def get_settings(hotline: HotlineDep) -> Settings:
+    return hotline.settings
+
+
+def get_uow(hotline: HotlineDep) -> UnitOfWork:
+    return hotline.uow()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+UoW = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def principal_from_token(hotline: Hotline, token: str | None) -> Principal:
+    if not token:
+        raise Unauthorized("missing bearer token; log in at POST /api/auth/login")
+    principal = verify(hotline.secret, token, time.time())
+    if principal is None:
+        raise Unauthorized("invalid or expired token; log in again")
+    return principal
+
+
+def _require(role: str):  # type: ignore[no-untyped-def]
+    def dep(
+        hotline: HotlineDep,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        principal = principal_from_token(hotline, creds.credentials if creds else None)
+        if not principal.has_role(role):
+            raise Forbidden(f"this needs the {role} role; you are {principal.role}")
+        return principal
+
+    return dep
+
+
+AgentUser = Annotated[Principal, Depends(_require("agent"))]
+SupervisorUser = Annotated[Principal, Depends(_require("supervisor"))]
+AdminUser = Annotated[Principal, Depends(_require("admin"))]

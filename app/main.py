@@ -1,0 +1,62 @@
+"""The app factory and lifespan: the one place that wires everything together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import auth, complaints, customers, health, interactions, staff
+from app.container import Hotline
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade_async
+from app.db.uow import uow_factory
+from app.errors import install_error_handlers
+from app.limits import BodySizeLimit
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(settings.effective_database_url)
+        engine = make_engine(settings)
+        redis = None
+        if settings.redis_url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+        hotline = Hotline(
+            settings=settings,
+            engine=engine,
+            uow=uow_factory(make_sessionmaker(engine)),
+            redis=redis,
+            secret=settings.effective_secret(),
+        )
+        app.state.hotline = hotline
+        log.info("hotline up: database=%s", engine.dialect.name)
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Hotline",
+        version="0.1.0",
+        description="Contact-center server: routes calls and chats by customer grade and history.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, auth, customers, complaints, interactions, staff):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

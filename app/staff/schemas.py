@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from app.schemas import Input, Output, Text200
+
+Role = Literal["agent", "supervisor", "admin"]
+Proficiency = Annotated[int, Field(ge=1, le=5)]
+SkillName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.-]+$")]
+
+
+def _skills(value: dict[str, int] | None) -> dict[str, int] | None:
+    if value is not None and len(value) > 50:
+        raise ValueError("at most 50 skills")
+    return value
+
+
+class AgentCreate(Input):
+    username: Name
+    display_name: Text200
+    password: str = Field(min_length=8, max_length=200)
+    role: Role = "agent"
+    skills: dict[SkillName, Proficiency] = Field(default_factory=dict)
+    languages: list[Annotated[str, Field(min_length=2, max_length=16)]] = Field(
+        default_factory=lambda: ["zh"], max_length=20
+    )
+    team: str | None = Field(None, max_length=64)
+    senior: bool = False
+    chat_capacity: int = Field(3, ge=0, le=20)
+    sip_uri: str | None = Field(None, max_length=255, pattern=r"^sips?:.+@.+")
+
+    _s = field_validator("skills")(_skills)
+
+
+class AgentUpdate(Input):
+    display_name: Text200 | None = None
+    password: str | None = Field(None, min_length=8, max_length=200)
+    role: Role | None = None
+    skills: dict[SkillName, Proficiency] | None = None
+    languages: list[Annotated[str, Field(min_length=2, max_length=16)]] | None = None
+    team: str | None = Field(None, max_length=64)
+    senior: bool | None = None
+    chat_capacity: int | None = Field(None, ge=0, le=20)
+    sip_uri: str | None = Field(None, max_length=255, pattern=r"^sips?:.+@.+")
+    active: bool | None = None
+
+    _s = field_validator("skills")(_skills)
+
+
+class AgentOut(Output):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    skills: dict[str, int]
+    languages: list[str]
+    team: str | None
+    senior: bool
+    chat_capacity: int
+    sip_uri: str | None
+    active: bool
+    created_at: datetime
+
+
+class QueueCreate(Input):
+    name: Name
+    display_name: Text200
+    skills: list[SkillName] = Field(default_factory=list, max_length=20)
+    sla_seconds: int = Field(20, ge=1, le=86_400)
+    max_wait_seconds: int = Field(600, ge=1, le=86_400)
+    overflow_queue: Name | None = None
+
+
+class QueueUpdate(Input):
+    display_name: Text200 | None = None
+    skills: list[SkillName] | None = Field(None, max_length=20)
+    sla_seconds: int | None = Field(None, ge=1, le=86_400)
+    max_wait_seconds: int | None = Field(None, ge=1, le=86_400)
+    overflow_queue: Name | None = None
+
+
+class QueueOut(Output):
+    id: int
+    name: str
+    display_name: str
+    skills: list[str]
+    sla_seconds: int
+    max_wait_seconds: int
+    overflow_queue: str | None

@@ -1,0 +1,109 @@
+"""The one Settings object: built at start-up from HOTLINE_* variables and an optional file."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to start; nothing connects at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_",
+        env_file=None,
+        extra="ignore",
+    )
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=0, le=65535)
+    sip_host: str = "127.0.0.1"
+    sip_port: int = Field(5060, ge=0, le=65535)
+    sip_enabled: bool = False
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str = ""
+    redis_prefix: str = "hotline:"
+    secret_key: str = ""
+    token_ttl_seconds: int = Field(12 * 3600, gt=0)
+    max_body_bytes: int = Field(1_000_000, gt=0)
+    default_region: str = "CN"
+    currency_symbol: str = "¥"
+    routing_file: Path = CONFIG_DIR / "routing.yaml"
+    grades_file: Path = CONFIG_DIR / "grades.yaml"
+    offer_timeout_seconds: float = Field(15.0, gt=0)
+    wrapup_seconds: float = Field(30.0, ge=0)
+    complaint_deadline_hours: float = Field(24.0, gt=0)
+    config_file: Path | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, url: str) -> str:
+        if url and not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "HOTLINE_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return url
+
+    @property
+    def effective_database_url(self) -> str:
+        """The embedded default is a SQLite file under var/."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'hotline.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def effective_secret(self) -> str:
+        """A stable secret: configured, or generated once and kept under var/."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls))
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """Optional YAML file named by HOTLINE_CONFIG_FILE; environment variables win over it."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        import os
+
+        import yaml
+
+        name = os.environ.get("HOTLINE_CONFIG_FILE")
+        if not name:
+            return {}
+        data = yaml.safe_load(Path(name).read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{name}: expected a mapping of setting names to values")
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
