@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from alembic import context
@@ -53,7 +54,14 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    asyncio.run(_run_async(_url()))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_async(_url()))
+        return
+    # Called from inside an event loop (tests, start-up): migrate on a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _run_async(_url())).result()
 
 
 run()
