@@ -72,9 +72,46 @@ def demo(
             await engine.dispose()
 
     logins = asyncio.run(run())
+    graded, _ = asyncio.run(_regrade(settings, show=False))
+    console.print(f"graded {graded} customers")
     console.print("[bold]Demo logins[/bold] (username / password / role):")
     for username, password, role in logins:
         console.print(f"  {username:<12} {password:<14} {role}")
+
+
+async def _regrade(settings: Settings, show: bool = True) -> tuple[int, int]:
+    from app.customers.valuation import Valuation, load_grading_config, regrade_base
+
+    valuation = Valuation(load_grading_config(settings.grades_file))
+    engine, factory = _uow_factory(settings)
+    try:
+        with Progress(console=console, disable=not show) as progress:
+            tasks: dict[str, object] = {}
+
+            def report(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = progress.add_task(phase, total=total or None)
+                progress.update(tasks[phase], completed=done, total=total or None)  # type: ignore[arg-type]
+
+            async with factory() as uow:
+                return await regrade_base(uow, valuation, report)
+    finally:
+        await engine.dispose()
+
+
+@cli.command()
+def regrade() -> None:
+    """Recompute every customer's grade, RFM, CLV, lifecycle and churn risk."""
+    import time
+
+    from app.db.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    started = time.perf_counter()
+    graded, changed = asyncio.run(_regrade(settings))
+    took = time.perf_counter() - started
+    console.print(f"graded {graded} customers in {took:.1f} s; {changed} grades changed")
 
 
 def _import(kind: str, path: Path) -> None:

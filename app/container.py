@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.customers.valuation import Valuation
 from app.db.uow import UnitOfWork
 from config.settings import Settings
 
@@ -17,6 +18,7 @@ class Hotline:
     settings: Settings
     engine: AsyncEngine
     uow: Callable[[], UnitOfWork]
+    valuation: Valuation
     redis: Any = None
     secret: str = ""
     extras: dict[str, Any] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.tokens import Principal, verify
 from app.container import Hotline
+from app.customers.valuation import Valuation
 from app.db.uow import UnitOfWork
 from app.errors import Forbidden, Unauthorized
 from config.settings import Settings
@@ -33,6 +34,13 @@ def get_uow(hotline: HotlineDep) -> UnitOfWork:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_valuation(hotline: HotlineDep) -> Valuation:
+    return hotline.valuation
+
+
+ValuationDep = Annotated[Valuation, Depends(get_valuation)]
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 

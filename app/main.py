@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import auth, complaints, customers, health, interactions, staff
+from app.api import auth, complaints, customers, health, interactions, reports, staff
 from app.container import Hotline
+from app.customers.valuation import Valuation, load_grading_config
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_async
 from app.db.uow import uow_factory
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings.effective_database_url)
+        valuation = Valuation(load_grading_config(settings.grades_file))
         engine = make_engine(settings)
         redis = None
         if settings.redis_url:
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             settings=settings,
             engine=engine,
             uow=uow_factory(make_sessionmaker(engine)),
+            valuation=valuation,
             redis=redis,
             secret=settings.effective_secret(),
         )
@@ -56,7 +59,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, auth, customers, complaints, interactions, staff):
+    for module in (health, auth, customers, complaints, interactions, staff, reports):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

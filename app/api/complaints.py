@@ -17,7 +17,7 @@ from app.complaints.service import (
     open_complaint,
     transition_complaint,
 )
-from app.deps import AgentUser, SettingsDep, UoW
+from app.deps import AgentUser, SettingsDep, UoW, ValuationDep
 from app.schemas import Page
 
 router = APIRouter(prefix="/api/complaints", tags=["complaints"])
@@ -25,10 +25,16 @@ router = APIRouter(prefix="/api/complaints", tags=["complaints"])
 
 @router.post("", status_code=201)
 async def create(
-    body: ComplaintCreate, uow: UoW, user: AgentUser, settings: SettingsDep
+    body: ComplaintCreate,
+    uow: UoW,
+    user: AgentUser,
+    settings: SettingsDep,
+    valuation: ValuationDep,
 ) -> ComplaintOut:
     async with uow:
-        return await open_complaint(uow, body, user, settings.complaint_deadline_hours)
+        return await open_complaint(
+            uow, body, user, settings.complaint_deadline_hours, valuation=valuation
+        )
 
 
 @router.get("")
@@ -72,8 +78,9 @@ async def transition(
     uow: UoW,
     user: AgentUser,
     settings: SettingsDep,
+    valuation: ValuationDep,
 ) -> ComplaintOut:
     async with uow:
         return await transition_complaint(
-            uow, complaint_id, body, user, settings.complaint_deadline_hours
+            uow, complaint_id, body, user, settings.complaint_deadline_hours, valuation
         )

@@ -14,6 +14,7 @@ from app.complaints.schemas import (
     ComplaintTransitionIn,
     TransitionOut,
 )
+from app.customers.valuation import Valuation, regrade_customer
 from app.db.models import Complaint, ComplaintTransition, Interaction
 from app.db.repositories.complaints import ComplaintRepository
 from app.db.repositories.customers import CustomerRepository
@@ -44,6 +45,7 @@ async def open_complaint(
     actor: Principal | None,
     deadline_hours: float,
     now: datetime | None = None,
+    valuation: Valuation | None = None,
 ) -> ComplaintOut:
     now = now or utcnow()
     if await CustomerRepository(uow.session).get(data.customer_id) is None:
@@ -77,6 +79,8 @@ async def open_complaint(
     )
     await repo.add_transition(first)
     await record_audit(uow, actor, "complaint.open", "complaint", complaint.id)
+    if valuation is not None:  # an open complaint raises churn risk
+        await regrade_customer(uow, valuation, data.customer_id)
     return to_out(complaint, [first], now)
 
 
@@ -94,6 +98,7 @@ async def transition_complaint(
     data: ComplaintTransitionIn,
     actor: Principal,
     deadline_hours: float,
+    valuation: Valuation | None = None,
 ) -> ComplaintOut:
     now = utcnow()
     repo = ComplaintRepository(uow.session)
@@ -132,6 +137,8 @@ async def transition_complaint(
     await record_audit(
         uow, actor, f"complaint.{data.action}", "complaint", complaint_id, {"from": previous}
     )
+    if valuation is not None and (previous in OPEN_STATUSES) != (target in OPEN_STATUSES):
+        await regrade_customer(uow, valuation, complaint.customer_id)
     return to_out(complaint, (await repo.transitions([complaint_id]))[complaint_id], now)
 
 

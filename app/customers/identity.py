@@ -26,8 +26,8 @@ def try_normalise_phone(raw: str, region: str) -> str | None:
 
 
 def normalise_email(raw: str) -> str:
-    try:
-        info = validate_email(raw, check_deliverability=False)
+    try:  # surrounding blanks are stripped, as in request bodies (a pasted search term...)
+        info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise Invalid(f"invalid e-mail {raw!r}: {exc}", field="email") from exc
     return info.normalized.lower()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel
 
 from app.complaints.lifecycle import OPEN_STATUSES
 from app.complaints.schemas import ComplaintOut
 from app.complaints.service import to_out as complaint_out
+from app.customers.grades import value_of
 from app.customers.schemas import CustomerOut
 from app.customers.service import get_customer, load_out
+from app.customers.value_schemas import ValueOut
 from app.db.repositories.complaints import ComplaintRepository
 from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.interactions import InteractionRepository
@@ -20,17 +20,12 @@ from app.interactions.schemas import InteractionOut
 
 class CustomerProfile(BaseModel):
     customer: CustomerOut
-    value: dict[str, Any]
+    value: ValueOut | None
     last_interactions: list[InteractionOut]
     interaction_count: int
     open_complaints: list[ComplaintOut]
     average_rating: float | None
     ratings: int
-
-
-async def customer_value(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
-    """Grade, RFM, CLV, lifecycle and churn risk (computed by app.grading once it is wired)."""
-    return {"grade": None, "grade_reason": "not graded yet"}
 
 
 async def build_profile(uow: UnitOfWork, customer_id: int) -> CustomerProfile:
@@ -42,7 +37,7 @@ async def build_profile(uow: UnitOfWork, customer_id: int) -> CustomerProfile:
     avg, n = await InteractionRepository(uow.session).rating_summary(customer_id)
     return CustomerProfile(
         customer=await load_out(CustomerRepository(uow.session), customer),
-        value=await customer_value(uow, customer_id),
+        value=await value_of(uow, customer_id),
         last_interactions=[InteractionOut.model_validate(i) for i in interactions],
         interaction_count=count,
         open_complaints=[complaint_out(c) for c in complaints],

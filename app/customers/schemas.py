@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -69,7 +69,10 @@ class TransactionCreate(Input):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("occurred_at needs a timezone, e.g. 2026-01-31T10:00:00Z")
-        return value
+        try:  # stored as UTC: 0001-01-01T00:00+05:00 would land in year 0
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("occurred_at is out of range once converted to UTC") from exc
 
 
 class TransactionOut(Output):

@@ -83,12 +83,15 @@ async def update_customer(
     repo = CustomerRepository(uow.session)
     customer = await get_customer(uow, customer_id)
     changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        raise Invalid("name cannot be empty", field="name")
+    for key, value in changes.items():
+        # Only these columns may be cleared; a null elsewhere would hit NOT NULL (or store a
+        # JSON null) and surface as a 409 or a 500. An empty list clears phones or e-mails.
+        if value is None and key not in ("company", "account_manager_id"):
+            raise Invalid(f"{key} cannot be null", field=key)
+    replace = {k for k in ("phone", "email") if f"{k}s" in changes}
     wanted = _normalised(
         changes.pop("phones", None) or [], changes.pop("emails", None) or [], region
     )
-    replace = {k for k in ("phone", "email") if getattr(data, f"{k}s") is not None}
     await _check_identities_free(repo, {k: wanted[k] for k in replace}, customer_id)
     if "account_manager_id" in changes:
         await _check_manager(uow, changes["account_manager_id"])
@@ -112,6 +115,10 @@ async def search_customers(
     region: str,
     limit: int,
     offset: int,
+    grade: str | None = None,
+    lifecycle: str | None = None,
+    churn_min: float | None = None,
+    churn_max: float | None = None,
 ) -> tuple[list[CustomerOut], int]:
     repo = CustomerRepository(uow.session)
     ids: list[int] | None = None
@@ -121,6 +128,15 @@ async def search_customers(
             found = await repo.find_by_identity(kind, value)
             hit = [found.id] if found else []
             ids = hit if ids is None else [i for i in ids if i in hit]
-    customers, total = await repo.search(name=name, ids=ids, limit=limit, offset=offset)
+    customers, total = await repo.search(
+        name=name,
+        ids=ids,
+        grade=grade,
+        lifecycle=lifecycle,
+        churn_min=churn_min,
+        churn_max=churn_max,
+        limit=limit,
+        offset=offset,
+    )
     idents = await repo.identities([c.id for c in customers])
     return [to_out(c, idents[c.id]) for c in customers], total

@@ -6,6 +6,7 @@ from app.audit import record_audit
 from app.auth.tokens import Principal
 from app.customers.schemas import TransactionCreate, TransactionOut
 from app.customers.service import get_customer
+from app.customers.valuation import Valuation, regrade_customer
 from app.db.models import Transaction
 from app.db.repositories.customers import CustomerRepository
 from app.db.uow import UnitOfWork
@@ -13,14 +14,22 @@ from app.errors import Conflict
 
 
 async def record_transaction(
-    uow: UnitOfWork, customer_id: int, data: TransactionCreate, actor: Principal | None
+    uow: UnitOfWork,
+    customer_id: int,
+    data: TransactionCreate,
+    actor: Principal | None,
+    valuation: Valuation | None = None,
 ) -> TransactionOut:
+    """Record a purchase; with `valuation`, the customer's grade is recomputed in the same
+    transaction (bulk imports pass None and regrade the touched customers afterwards)."""
     await get_customer(uow, customer_id)
     repo = CustomerRepository(uow.session)
     if data.reference and await repo.transaction_by_reference(data.reference):
         raise Conflict(f"transaction reference {data.reference!r} was already recorded")
     tx = await repo.add_transaction(Transaction(customer_id=customer_id, **data.model_dump()))
     await record_audit(uow, actor, "transaction.record", "customer", customer_id, {"tx": tx.id})
+    if valuation is not None:
+        await regrade_customer(uow, valuation, customer_id)
     return TransactionOut.model_validate(tx)
 
 

@@ -4,6 +4,7 @@ from .complaints import Complaint, ComplaintTransition
 from .customers import Customer, CustomerIdentity, Transaction
 from .interactions import Interaction
 from .staff import Agent, Queue
+from .values import CustomerValueRow, GradeChange, GradeOverrideRow, GradingSnapshot
 
 __all__ = [
     "Agent",
@@ -13,6 +14,10 @@ __all__ = [
     "ComplaintTransition",
     "Customer",
     "CustomerIdentity",
+    "CustomerValueRow",
+    "GradeChange",
+    "GradeOverrideRow",
+    "GradingSnapshot",
     "Interaction",
     "Queue",
     "Transaction",

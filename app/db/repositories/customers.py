@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Customer, CustomerIdentity, Transaction
+from app.db.models import Customer, CustomerIdentity, CustomerValueRow, Transaction
 
 
 class CustomerRepository:
@@ -75,10 +75,25 @@ class CustomerRepository:
         *,
         name: str | None = None,
         ids: Sequence[int] | None = None,
+        grade: str | None = None,
+        lifecycle: str | None = None,
+        churn_min: float | None = None,
+        churn_max: float | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Customer], int]:
         stmt = select(Customer)
+        if grade or lifecycle or churn_min is not None or churn_max is not None:
+            v = CustomerValueRow
+            stmt = stmt.join(v, v.customer_id == Customer.id)
+            if grade:
+                stmt = stmt.where(v.grade == grade)
+            if lifecycle:
+                stmt = stmt.where(v.lifecycle == lifecycle)
+            if churn_min is not None:
+                stmt = stmt.where(v.churn_risk >= churn_min)
+            if churn_max is not None:
+                stmt = stmt.where(v.churn_risk <= churn_max)
         if name:
             stmt = stmt.where(func.lower(Customer.name).contains(name.lower(), autoescape=True))
         if ids is not None:

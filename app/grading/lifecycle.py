@@ -1,0 +1,76 @@
+"""Lifecycle stage against the customer's own history: exploration, formation, stable, decline.
+
+Rules, first match wins (keys under ``lifecycle``; R, B = ``windows.recent_days/baseline_days``):
+
+1. no purchases -> ``exploration``;
+2. lapsed: recency > ``lapse_factor`` × usual interval -> ``decline``;
+3. when the baseline is usable (``purchases_baseline >= min_baseline_purchases`` and the part of
+   the baseline window after the first purchase, ``min(B, tenure − R)``, is at least
+   ``min_baseline_days``): purchase rate or value rate of the recent window below
+   ``decline_ratio`` × the baseline's -> ``decline``;
+4. ``purchases <= exploration_max_purchases`` or first purchase less than
+   ``exploration_max_days`` ago -> ``exploration``;
+5. baseline usable and a rate at or above ``growth_ratio`` × the baseline's, or baseline not
+   usable because the relationship is younger than R + B days -> ``formation``;
+6. otherwise ``stable``.
+"""
+
+from __future__ import annotations
+
+from app.grading import text
+from app.grading.clv import Rhythm
+from app.grading.config import GradingConfig
+from app.grading.model import CustomerStats
+
+STAGES = ("exploration", "formation", "stable", "decline")
+
+
+def lifecycle(stats: CustomerStats, rh: Rhythm | None, config: GradingConfig) -> tuple[str, str]:
+    """The stage and its reason; ``rh`` is None for a prospect."""
+    if rh is None:
+        return "exploration", "exploration: no purchases yet"
+    lc = config.lifecycle
+    recent_days = config.windows.recent_days
+    if rh.recency_days > lc.lapse_factor * rh.interval_days:
+        return "decline", (
+            f"decline: no purchase for {rh.recency_text}, "
+            f"{rh.recency_days / rh.interval_days:.1f}× the usual interval of {rh.interval_text}"
+        )
+    observed = min(config.windows.baseline_days, rh.tenure_days - recent_days)
+    usable = stats.purchases_baseline >= lc.min_baseline_purchases and (
+        observed >= lc.min_baseline_days
+    )
+    f_ratio = v_ratio = None
+    if usable:
+        # Rates per day compared as cross products: no tiny divisors underflowing to zero.
+        f_ratio = (stats.purchases_recent * observed) / (stats.purchases_baseline * recent_days)
+        if stats.value_baseline > 0:
+            v_ratio = (stats.value_recent * observed) / (stats.value_baseline * recent_days)
+        trend = (
+            f"{stats.purchases_recent} purchase{'s' * (stats.purchases_recent != 1)} "
+            f"in the last {recent_days} days vs "
+            f"{stats.purchases_baseline} in the {observed:.0f} days before (rate "
+            f"{text.ratio(f_ratio)}"
+            + (f", value {text.ratio(v_ratio)}" if v_ratio is not None else "")
+            + ")"
+        )
+        if f_ratio < lc.decline_ratio or (v_ratio is not None and v_ratio < lc.decline_ratio):
+            return "decline", f"decline: {trend}"
+    if stats.purchases <= lc.exploration_max_purchases or rh.tenure_days < lc.exploration_max_days:
+        return "exploration", (
+            f"exploration: {stats.purchases} purchase{'s' * (stats.purchases != 1)}, "
+            f"the first {text.days(rh.tenure_days)} ago"
+        )
+    if usable:
+        if f_ratio >= lc.growth_ratio or (v_ratio is not None and v_ratio >= lc.growth_ratio):  # type: ignore[operator]
+            return "formation", f"formation: growing, {trend}"
+        return "stable", f"stable: steady, {trend}"
+    if rh.tenure_days < recent_days + config.windows.baseline_days:
+        return "formation", (
+            f"formation: {stats.purchases} purchases since the first "
+            f"{text.days(rh.tenure_days)} ago, too young for a baseline"
+        )
+    return "stable", (
+        f"stable: {stats.purchases} purchases over {text.days(rh.tenure_days)}, usual interval "
+        f"{rh.interval_text}"
+    )
