@@ -19,6 +19,19 @@ cli.add_typer(importer, name="import")
 console = Console()
 
 
+def _settings(**overrides: object) -> Settings:
+    """Settings, or a plain message naming the bad variable (no traceback)."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = "HOTLINE_" + "_".join(str(p) for p in err["loc"]).upper()
+            console.print(f"[red]invalid setting {name}:[/red] {err['msg']}")
+        raise typer.Exit(2) from None
+
+
 def _uow_factory(settings: Settings):  # type: ignore[no-untyped-def]
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.uow import uow_factory
@@ -38,7 +51,7 @@ def serve(
     from app.main import create_app
 
     overrides = {k: v for k, v in (("http_host", host), ("http_port", port)) if v is not None}
-    settings = Settings(**overrides)
+    settings = _settings(**overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
 
@@ -48,7 +61,7 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     from app.db.migrate import upgrade
 
-    settings = Settings()
+    settings = _settings()
     upgrade(settings.effective_database_url)
     console.print(f"database at head: {settings.effective_database_url.split('@')[-1]}")
 
@@ -61,7 +74,7 @@ def demo(
     from app.db.migrate import upgrade
     from app.demo import load_demo
 
-    settings = Settings()
+    settings = _settings()
     upgrade(settings.effective_database_url)
 
     async def run() -> list[tuple[str, str, str]]:
@@ -106,7 +119,7 @@ def regrade() -> None:
 
     from app.db.migrate import upgrade
 
-    settings = Settings()
+    settings = _settings()
     upgrade(settings.effective_database_url)
     started = time.perf_counter()
     graded, changed = asyncio.run(_regrade(settings))
@@ -118,9 +131,13 @@ def _import(kind: str, path: Path) -> None:
     from app.db.migrate import upgrade
     from app.importers import import_csv
 
-    settings = Settings()
+    settings = _settings()
     upgrade(settings.effective_database_url)
-    total = max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1)
+    try:
+        total = max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1)
+    except UnicodeDecodeError as exc:
+        console.print(f"[red]{path} is not UTF-8 text:[/red] {exc}")
+        raise typer.Exit(2) from None
 
     async def run():  # type: ignore[no-untyped-def]
         engine, factory = _uow_factory(settings)

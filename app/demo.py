@@ -114,12 +114,11 @@ async def _customers(
 ) -> None:
     assert hasattr(now, "isoformat")
     rows, idents, txs = [], [], []
-    for i in range(1, count + 1):
+    for _ in range(count):
         name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
         created = now - timedelta(days=rng.randint(1, 1500))  # type: ignore[operator]
         rows.append(
             {
-                "id": i,
                 "name": name,
                 "language": "en" if rng.random() < 0.15 else "zh",
                 "company": rng.choice(COMPANIES),
@@ -133,12 +132,17 @@ async def _customers(
                 "updated_at": created,
             }
         )
-        idents.append({"customer_id": i, "kind": "phone", "value": f"+86138{i:08d}"})
-        if rng.random() < 0.7:
-            idents.append({"customer_id": i, "kind": "email", "value": f"customer{i}@example.com"})
-        txs.extend(_history(rng, i, created, now))
     session = uow.session
-    await session.execute(insert(Customer), rows)
+    # Ids come from the database so its sequence stays right on PostgreSQL.
+    stmt = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
+    ids = list((await session.execute(stmt, rows)).scalars())
+    for n, (cid, row) in enumerate(zip(ids, rows, strict=True), 1):
+        idents.append({"customer_id": cid, "kind": "phone", "value": f"+86138{n:08d}"})
+        if rng.random() < 0.7:
+            idents.append(
+                {"customer_id": cid, "kind": "email", "value": f"customer{n}@example.com"}
+            )
+        txs.extend(_history(rng, cid, row["created_at"], now))
     await session.execute(insert(CustomerIdentity), idents)
     for start in range(0, len(txs), 5000):
         await session.execute(insert(Transaction), txs[start : start + 5000])

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.customers.identity import normalise_email, normalise_phone
 from app.customers.schemas import CustomerCreate, TransactionCreate
@@ -18,7 +19,7 @@ from app.customers.transactions import record_transaction
 from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
-from app.errors import DomainError
+from app.errors import DomainError, refused_value, validation_message
 
 CHUNK = 500
 
@@ -49,9 +50,14 @@ def _flag(value: str) -> bool:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return validation_message(exc.errors())
     if isinstance(exc, DomainError):
         return exc.message
+    if isinstance(exc, IntegrityError):
+        return "conflicts with an existing record"
+    refused = refused_value(exc)
+    if refused is not None:
+        return f"a value is out of range or cannot be stored: {refused}"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -116,7 +122,9 @@ async def import_csv(
     region: str,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ImportReport:
-    """Every row is checked before it writes, so a rejected row leaves nothing behind."""
+    """Every row is checked before it writes, and runs in a savepoint of its own: a row the
+    database refuses anyway (an id out of range, a NUL character) is undone alone and the
+    chunk's transaction stays usable, so a bad row never takes good ones down with it."""
     handler = HANDLERS[kind]
     report = ImportReport()
     rows = list(_rows(path))
@@ -124,9 +132,14 @@ async def import_csv(
         async with uow_factory() as uow:
             for line, row in rows[start : start + CHUNK]:
                 try:
-                    await handler(uow, row, region)
+                    async with uow.session.begin_nested():
+                        await handler(uow, row, region)
                     report.imported += 1
-                except (DomainError, ValidationError, ValueError) as exc:
+                except (DomainError, ValidationError, ValueError, IntegrityError) as exc:
+                    report.rejected.append((line, _reason(exc)))
+                except (StatementError, OverflowError) as exc:
+                    if refused_value(exc) is None:
+                        raise  # not the row's fault (the database is down...): stop
                     report.rejected.append((line, _reason(exc)))
                 progress(1)
     return report
