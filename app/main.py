@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import auth, complaints, customers, health, interactions, reports, staff
+from app.api import auth, complaints, customers, health, interactions, pages, reports, staff
 from app.container import Hotline
 from app.customers.valuation import Valuation, load_grading_config
 from app.db.engine import make_engine, make_sessionmaker
@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, auth, customers, complaints, interactions, staff, reports):
+    for module in (health, auth, customers, complaints, interactions, staff, reports, pages):
         app.include_router(module.router)
+    pages.mount_static(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

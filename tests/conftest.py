@@ -199,3 +199,51 @@ def _no_leaked_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if key.startswith("HOTLINE_") and key != "HOTLINE_TEST_PG":
             monkeypatch.delenv(key)
     yield
+
+
+class LiveServer(Api):
+    """The app served by uvicorn on a real port: real HTTP and real websockets."""
+
+    def __init__(self, client: httpx.AsyncClient, app: Any, base_url: str) -> None:
+        super().__init__(client, app)
+        self.base_url = base_url
+        self.ws_url = base_url.replace("http://", "ws://")
+
+
+async def start_live_server(app: Any) -> tuple[Any, asyncio.Task[None], str]:
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def live_settings(db_url: str, tmp_path: Path) -> Settings:
+    """Override in a test module to change settings (e.g. a short offer timeout)."""
+    return make_settings(db_url, tmp_path)
+
+
+@pytest.fixture
+async def live(live_settings: Settings) -> AsyncIterator[LiveServer]:
+    """A real server on 127.0.0.1 with admin, super (supervisor) and alice (agent)."""
+    app = create_app(live_settings, migrate=False)
+    server, task, base_url = await start_live_server(app)
+    try:
+        factory = app.state.hotline.uow
+        await add_agent(factory, "admin", "admin")
+        await add_agent(factory, "super", "supervisor")
+        await add_agent(factory, "alice", "agent", skills={"service": 4})
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+            yield LiveServer(client, app, base_url)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
