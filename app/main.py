@@ -8,7 +8,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api import auth, complaints, customers, health, interactions, pages, reports, staff
+from app.api import (
+    auth,
+    complaints,
+    contacts,
+    customers,
+    health,
+    interactions,
+    pages,
+    reports,
+    staff,
+    ws_agent,
+)
+from app.contacts.console_config import load_console_config
+from app.contacts.wiring import build_center
 from app.container import Hotline
 from app.customers.valuation import Valuation, load_grading_config
 from app.db.engine import make_engine, make_sessionmaker
@@ -43,11 +56,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             redis=redis,
             secret=settings.effective_secret(),
         )
+        hotline.extras["console"] = load_console_config(settings.console_file)
+        center, presence = await build_center(settings, hotline.uow)
+        hotline.extras["center"], hotline.extras["presence"] = center, presence
+        center.start()
         app.state.hotline = hotline
         log.info("hotline up: database=%s", engine.dialect.name)
         try:
             yield
         finally:
+            await presence.stop()
+            await center.stop()
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -59,7 +78,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, auth, customers, complaints, interactions, staff, reports, pages):
+    for module in (
+        health,
+        auth,
+        customers,
+        contacts,
+        complaints,
+        interactions,
+        staff,
+        reports,
+        ws_agent,
+        pages,
+    ):
         app.include_router(module.router)
     pages.mount_static(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -37,8 +37,11 @@ class Settings(BaseSettings):
     currency_symbol: str = "¥"
     routing_file: Path = CONFIG_DIR / "routing.yaml"
     grades_file: Path = CONFIG_DIR / "grades.yaml"
-    offer_timeout_seconds: float = Field(15.0, gt=0)
-    wrapup_seconds: float = Field(30.0, ge=0)
+    console_file: Path = CONFIG_DIR / "console.yaml"
+    agent_grace_seconds: float = Field(30.0, ge=0)
+    # When set, these win over offers.timeout_seconds / wrapup.timeout_seconds of routing.yaml.
+    offer_timeout_seconds: float | None = Field(None, gt=0)
+    wrapup_seconds: float | None = Field(None, ge=0)
     complaint_deadline_hours: float = Field(24.0, gt=0)
     config_file: Path | None = None
 

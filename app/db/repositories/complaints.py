@@ -45,6 +45,15 @@ class ComplaintRepository:
                 out[row.complaint_id].append(row)
         return out
 
+    async def oldest_open(self, customer_id: int) -> Complaint | None:
+        stmt = (
+            select(Complaint)
+            .where(Complaint.customer_id == customer_id, Complaint.status.in_(OPEN_STATUSES))
+            .order_by(Complaint.created_at, Complaint.id)
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def search(
         self,
         *,

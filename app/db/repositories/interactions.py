@@ -35,6 +35,27 @@ class InteractionRepository:
         )
         return list(rows.scalars()), int(total or 0)
 
+    async def last_served(self, customer_id: int) -> Interaction | None:
+        """The customer's latest contact that an agent answered."""
+        stmt = (
+            select(Interaction)
+            .where(Interaction.customer_id == customer_id, Interaction.answered_at.is_not(None))
+            .order_by(Interaction.answered_at.desc(), Interaction.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def live(self) -> list[Interaction]:
+        """Contacts not ended yet (queued, offered, active): what routing must know about."""
+        stmt = select(Interaction).where(Interaction.status.in_(("queued", "offered", "active")))
+        return list((await self.session.execute(stmt.order_by(Interaction.id))).scalars())
+
+    async def awaiting_wrapup(self, agent_id: int) -> list[Interaction]:
+        stmt = select(Interaction).where(
+            Interaction.agent_id == agent_id, Interaction.status == "wrapup"
+        )
+        return list((await self.session.execute(stmt.order_by(Interaction.id))).scalars())
+
     async def rating_summary(self, customer_id: int) -> tuple[float | None, int]:
         stmt = select(func.avg(Interaction.rating), func.count(Interaction.rating)).where(
             Interaction.customer_id == customer_id, Interaction.rating.is_not(None)

@@ -1,0 +1,70 @@
+"""/ws/agent: the agent console's live channel (docs/websocket.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from app.contacts.agent_session import AgentSession, error_message
+from app.deps import principal_from_token
+from app.errors import DomainError, Invalid
+from app.staff.service import get_agent
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def _token(ws: WebSocket) -> str | None:
+    header = ws.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return ws.query_params.get("token")
+
+
+@router.websocket("/ws/agent")
+async def agent_socket(ws: WebSocket) -> None:
+    hotline = ws.app.state.hotline
+    try:
+        principal = principal_from_token(hotline, _token(ws))
+        async with hotline.uow() as uow:
+            agent = await get_agent(uow, principal.agent_id)
+    except DomainError:
+        # Accept, then close with a code: a browser cannot read a refused handshake's status.
+        await ws.accept()
+        await ws.close(code=4401, reason="log in first: bad or missing token")
+        return
+    await ws.accept()
+    if not agent.active:
+        await ws.close(code=4403, reason="this agent is deactivated")
+        return
+    session = AgentSession(hotline, principal, agent)
+    center = session.center
+    center.hub.attach(agent.id, ws)
+    try:
+        await ws.send_json(session.hello())
+        await session.presence.connected(agent)
+        for message in await session.live_messages():
+            await ws.send_json(message)
+        while True:
+            raw = await ws.receive_text()
+            ref = ref_id = None
+            try:
+                message = json.loads(raw)
+                if isinstance(message, dict):
+                    ref, ref_id = message.get("type"), message.get("id")
+                for reply in await session.handle(message):
+                    await ws.send_json(reply | ({"ref_id": ref_id} if ref_id else {}))
+            except json.JSONDecodeError:
+                await ws.send_json(error_message(Invalid("not JSON"), None, None))
+            except DomainError as exc:
+                await ws.send_json(error_message(exc, ref, ref_id))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if center.hub.detach(agent.id, ws):
+            try:
+                await session.presence.disconnected(agent.id)
+            except DomainError as exc:
+                log.info("agent %s disconnect: %s", agent.id, exc.message)

@@ -1,0 +1,39 @@
+"""The JSON shapes pushed to agents (docs/websocket.md); built from records, never from input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from app.db.models import Interaction
+
+
+def iso(moment: datetime | float | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def contact_payload(i: Interaction, now: float) -> dict[str, Any]:
+    return {
+        "id": str(i.id),
+        "interaction_id": i.id,
+        "customer_id": i.customer_id,
+        "channel": i.channel,
+        "queue": i.queue,
+        "intent": i.intent,
+        "from": i.from_address,
+        "attributes": {k: v for k, v in i.attributes.items() if not k.startswith("_")},
+        "ivr_path": i.ivr_path,
+        "created_at": iso(i.created_at),
+        "answered_at": iso(i.answered_at),
+        "waited": round(now - i.created_at.timestamp(), 1),
+        "status": i.status,
+    }
+
+
+def explanation_entry(kind: str, now: float, **fields: Any) -> dict[str, Any]:
+    """One line of the interaction's routing log."""
+    return {"at": iso(now), "event": kind, **fields}

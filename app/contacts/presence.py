@@ -1,0 +1,111 @@
+"""Agents coming and going on /ws/agent: log in to routing, grace on a dropped connection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from agents.profile import Agent as RoutingAgent
+from app.contacts.center import ContactCenter
+from app.db.models import Agent
+from app.errors import Conflict
+from routing import AgentState
+
+log = logging.getLogger(__name__)
+CONNECTION_LOST = "connection lost"
+NOT_READY = "not_ready"
+
+
+def routing_profile(agent: Agent) -> RoutingAgent:
+    return RoutingAgent(
+        id=str(agent.id),
+        name=agent.display_name,
+        skills=dict(agent.skills),
+        languages=frozenset(agent.languages),
+        team=agent.team,
+        senior=agent.senior,
+        chat_capacity=max(agent.chat_capacity, 0),
+    )
+
+
+class Presence:
+    """Keeps routing's view of an agent in step with their console connection."""
+
+    def __init__(self, center: ContactCenter, grace_seconds: float) -> None:
+        self.center = center
+        self.grace_seconds = grace_seconds
+        self._away: dict[str, str] = {}  # agent id -> what they were before the drop
+        self._grace: dict[str, asyncio.Task[None]] = {}
+
+    def _presence(self, agent_id: str):  # type: ignore[no-untyped-def]
+        record = self.center.router.store.agent(agent_id)
+        return None if record is None else record.presence
+
+    async def connected(self, agent: Agent) -> None:
+        """First connection of the day: logged in but not ready; after a drop: as before."""
+        aid = str(agent.id)
+        router = self.center.router
+        task = self._grace.pop(aid, None)
+        if task is not None:
+            task.cancel()
+        p = self._presence(aid)
+        profile = routing_profile(agent)
+        if p is None or not p.logged_in:
+            await self.center.run(lambda now: router.agent_login(profile, now))
+            await self.center.run(
+                lambda now: router.set_agent_state(aid, AgentState.BREAK, now, NOT_READY)
+            )
+            return
+        await self.center.run(lambda now: router.update_agent(profile, now))
+        before = self._away.pop(aid, None)
+        lost = p.break_reason == CONNECTION_LOST or p.pending_break == CONNECTION_LOST
+        if before is not None and lost:
+            await self.center.run(
+                lambda now: router.set_agent_state(aid, AgentState.AVAILABLE, now)
+            )
+
+    async def set_state(self, agent: Agent, state: str, reason: str | None) -> None:
+        aid = str(agent.id)
+        router = self.center.router
+        p = self._presence(aid)
+        if state == "available" and (p is None or not p.logged_in):
+            profile = routing_profile(agent)
+            await self.center.run(lambda now: router.agent_login(profile, now))
+            return
+        if p is None:
+            raise Conflict("connect to /ws/agent before changing state")
+        await self.center.run(lambda now: router.set_agent_state(aid, state, now, reason))
+
+    async def disconnected(self, agent_id: int) -> None:
+        """The last socket closed: no new offers; the open one goes to someone else."""
+        aid = str(agent_id)
+        p = self._presence(aid)
+        if p is None or not p.logged_in:
+            return
+        if p.break_reason is None and p.pending_break is None:
+            self._away[aid] = str(p.state)
+            await self.center.run(
+                lambda now: self.center.router.set_agent_state(
+                    aid, AgentState.BREAK, now, CONNECTION_LOST
+                )
+            )
+        self._grace[aid] = asyncio.create_task(self._log_out_later(agent_id))
+
+    async def _log_out_later(self, agent_id: int) -> None:
+        await asyncio.sleep(self.grace_seconds)
+        aid = str(agent_id)
+        self._grace.pop(aid, None)
+        if self.center.hub.connected(agent_id):
+            return
+        try:
+            await self.center.run(
+                lambda now: self.center.router.set_agent_state(aid, AgentState.OFFLINE, now)
+            )
+            self._away.pop(aid, None)
+        except Conflict:
+            # Still on a live contact: stays on "connection lost" until it ends or they return.
+            log.info("agent %s: grace over while busy; kept until the contact ends", aid)
+
+    async def stop(self) -> None:
+        for task in self._grace.values():
+            task.cancel()

@@ -1,0 +1,293 @@
+"""The router: routing events in, decisions out.
+
+Every public method takes ``now`` (float seconds, the adapter's clock), applies one event to
+the live state in the store, then matches waiting contacts with free agents, and returns the
+decisions in the order they happened. Methods raise before writing anything when the event
+is invalid (unknown ids: 404, illegal agent transitions or closed offers: 409, bad input: 422).
+
+Not thread-safe by design: the adapter calls it from one task (or under one lock).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+
+from agents.profile import Agent, InvalidAgent
+from agents.state import (
+    AcceptOffer,
+    AgentEvent,
+    AgentState,
+    EndContact,
+    FinishWrapup,
+    IllegalTransition,
+    LogIn,
+    LogOut,
+    MakeAvailable,
+    Presence,
+    RejectOffer,
+    TakeBreak,
+    UpdateCapacity,
+    WithdrawOffer,
+    transition,
+)
+from routing.batch import Batch, apply_agent_event
+from routing.config import QueueConfig, RouterSettings, RoutingConfig, check_queues
+from routing.contact import Contact
+from routing.decisions import CancelCause, ContactAssigned, ContactEnded, Decision
+from routing.dispatch import Dispatcher
+from routing.errors import (
+    DuplicateContact,
+    InvalidContact,
+    OfferNotOpen,
+    UnknownAgent,
+    UnknownContact,
+)
+from routing.flow import Flow
+from routing.memory_store import InMemoryStore
+from routing.policy import Policy
+from routing.pools import PoolDirectory
+from routing.records import AgentRecord, ContactStatus, OfferRecord, Route
+from routing.routes import RoutePlanner
+from routing.snapshot import RoutingSnapshot, take_snapshot
+from routing.store import RoutingStore
+
+DEFAULT_BREAK = "break"
+
+
+class Router:
+    """Routes contacts to agents under a :class:`Policy`.
+
+    Args:
+        policy: the parsed routing policy.
+        queues: queue configurations (name, skills, SLA, max wait, overflow).
+        store: live state holder; a fresh :class:`InMemoryStore` by default.
+        settings: offer timeout, missed-offer limit, wrap-up time, re-offer cool-down.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        queues: Iterable[QueueConfig] | Mapping[str, QueueConfig],
+        store: RoutingStore | None = None,
+        settings: RouterSettings | None = None,
+    ) -> None:
+        queue_list = tuple(queues.values() if isinstance(queues, Mapping) else queues)
+        check_queues(policy, queue_list)
+        self.policy = policy
+        self.queues = {q.name: q for q in queue_list}
+        self.store: RoutingStore = store if store is not None else InMemoryStore()
+        self.settings = settings or RouterSettings()
+        self._rules = self.settings.agent_rules
+        self.directory = PoolDirectory(r.profile for r in self.store.agents())
+        planner = RoutePlanner(policy, self.queues, self.directory, self._is_working)
+        self.flow = Flow(self.store, planner, policy, self.settings)
+        self.dispatcher = Dispatcher(self.store, self.directory, policy, self.settings)
+        self._seq = itertools.count(max((r.seq for r in self.store.routes()), default=0) + 1)
+
+    @classmethod
+    def from_config(cls, config: RoutingConfig, store: RoutingStore | None = None) -> Router:
+        """Build from a parsed routing.yaml (:meth:`RoutingConfig.from_mapping`)."""
+        return cls(config.policy, config.queues, store, config.settings)
+
+    # --- contacts ------------------------------------------------------------------------
+    def contact_arrived(self, contact: Contact, now: float) -> list[Decision]:
+        """A call or chat joins its queue: ContactQueued, then an Offer if someone is free."""
+        if contact.queue not in self.queues:
+            raise InvalidContact(f"contact {contact.id!r}: unknown queue {contact.queue!r}")
+        if self.store.route(contact.id) is not None:
+            raise DuplicateContact(f"contact {contact.id!r} is already being routed")
+        batch = Batch(now)
+        route = self.flow.planner.open(contact, now, next(self._seq))
+        self.flow.place(route, 0, now, batch)
+        return self._finish(batch)
+
+    def offer_accepted(self, contact_id: str, agent_id: str, now: float) -> list[Decision]:
+        """The agent took the offer: ContactAssigned, agent busy."""
+        self._open_offer(contact_id, agent_id)
+        record = self._agent(agent_id)
+        transition(record.presence, AcceptOffer(contact_id), now, self._rules)  # may raise
+        route = self._route(contact_id)
+        batch = Batch(now)
+        self.store.settle_offer(contact_id)
+        route.status = ContactStatus.ASSIGNED
+        self.store.save_route(route)
+        record.contacts_today += 1
+        batch.out.append(ContactAssigned(contact_id, agent_id, now - route.arrived_at))
+        self._apply(record, AcceptOffer(contact_id), batch)
+        return self._finish(batch)
+
+    def offer_rejected(
+        self, contact_id: str, agent_id: str, now: float, reason: str = "rejected"
+    ) -> list[Decision]:
+        """The agent declined: OfferCancelled(rejected), the contact is re-routed to
+        someone else (this agent is skipped for it during the re-offer cool-down)."""
+        offer = self._open_offer(contact_id, agent_id)
+        batch = Batch(now)
+        route = self.flow.close_offer(
+            offer, CancelCause.REJECTED, reason, RejectOffer(contact_id), batch
+        )
+        self.flow.requeue_declined(route, batch)
+        return self._finish(batch)
+
+    def contact_ended(self, contact_id: str, now: float, reason: str = "ended") -> list[Decision]:
+        """The call hung up / the chat closed, at any point.
+
+        Waiting: it was abandoned. Offered: abandoned too, and the agent gets
+        OfferCancelled(abandoned). Assigned: the agent goes to wrap-up (or stays busy on
+        other chats).
+        """
+        route = self._route(contact_id)
+        batch = Batch(now)
+        agent_id = route.agent_id
+        if route.status is ContactStatus.ASSIGNED and agent_id is not None:
+            record = self._agent(agent_id)
+            transition(record.presence, EndContact(route.channel), now, self._rules)  # may raise
+            self.store.delete_route(contact_id)
+            batch.out.append(ContactEnded(contact_id, agent_id, False, reason))
+            self._apply(record, EndContact(route.channel), batch)
+            return self._finish(batch)
+        offer = self.store.offer(contact_id)
+        if offer is not None:
+            why = f"customer left ({reason})"
+            self.flow.close_offer(
+                offer, CancelCause.ABANDONED, why, WithdrawOffer(contact_id), batch
+            )
+        self.store.delete_route(contact_id)
+        batch.out.append(ContactEnded(contact_id, None, True, reason))
+        return self._finish(batch)
+
+    def contact_abandoned(self, contact_id: str, now: float) -> list[Decision]:
+        """The customer hung up before being served (same as ``contact_ended``)."""
+        return self.contact_ended(contact_id, now, reason="abandoned")
+
+    # --- agents --------------------------------------------------------------------------
+    def agent_login(self, agent: Agent, now: float) -> list[Decision]:
+        """The agent logs in (available) with this profile."""
+        known = self.store.agent(agent.id)
+        record = AgentRecord(agent, known.presence if known else Presence(), agent.contacts_today)
+        batch = Batch(now)
+        event = LogIn(int(agent.takes_voice), agent.max_chats, agent.idle_since)
+        self._apply(record, event, batch)
+        self.directory.add_agent(agent)
+        return self._finish(batch)
+
+    def agent_logout(self, agent_id: str, now: float) -> list[Decision]:
+        return self.set_agent_state(agent_id, AgentState.OFFLINE, now)
+
+    def set_agent_state(
+        self, agent_id: str, state: AgentState | str, now: float, reason: str | None = None
+    ) -> list[Decision]:
+        """Agent or supervisor sets ``available``, ``break`` (with reason) or ``offline``.
+
+        A pending offer is withdrawn (no missed-offer count) and its contact re-routed.
+        A break asked for while busy starts when the agent's work ends.
+        """
+        record = self._agent(agent_id)
+        try:
+            target = AgentState(state)
+        except ValueError:
+            raise InvalidAgent(f"unknown agent state {state!r}") from None
+        event = self._state_event(record, target, reason)
+        presence = record.presence
+        batch = Batch(now)
+        if presence.offer is not None and not isinstance(event, MakeAvailable):
+            # Check legality first so a refused logout does not lose the offer.
+            idle = presence._replace(offer=None, offer_channel=None)
+            transition(idle, event, now, self._rules)
+            offer = self.store.offer(presence.offer)
+            assert offer is not None
+            why = "agent went on break" if isinstance(event, TakeBreak) else "agent logged out"
+            contact_id = presence.offer
+            route = self.flow.close_offer(
+                offer, CancelCause.AGENT_UNAVAILABLE, why, WithdrawOffer(contact_id), batch
+            )
+            self.flow.requeue(route, batch)
+        self._apply(record, event, batch)
+        return self._finish(batch)
+
+    def update_agent(self, agent: Agent, now: float) -> list[Decision]:
+        """New skills, team or capacity for a logged-in (or known) agent."""
+        record = self._agent(agent.id)
+        record.profile = agent
+        record.contacts_today = agent.contacts_today
+        self.directory.add_agent(agent)
+        batch = Batch(now)
+        if record.presence.logged_in:
+            self._apply(record, UpdateCapacity(int(agent.takes_voice), agent.max_chats), batch)
+        else:
+            self.store.save_agent(record)
+        return self._finish(batch)
+
+    def wrapup_done(self, agent_id: str, now: float) -> list[Decision]:
+        """The agent finished after-contact work early: available (or the asked-for break)."""
+        record = self._agent(agent_id)
+        batch = Batch(now)
+        self._apply(record, FinishWrapup(), batch)
+        return self._finish(batch)
+
+    # --- time ----------------------------------------------------------------------------
+    def tick(self, now: float) -> list[Decision]:
+        """Fire everything due by ``now``: offer expiries, escalation steps, overflow, max
+        waits, re-offer cool-downs and wrap-up timeouts; then re-match."""
+        batch = Batch(now)
+        store = self.store
+        while (timer := store.pop_due(now)) is not None:
+            self.flow.fire(timer, batch)
+        return self._finish(batch)
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has work (the adapter may sleep until then)."""
+        return self.store.next_due()
+
+    def snapshot(self, now: float) -> RoutingSnapshot:
+        """Queues, waiting/offered contacts and agents, for the supervisor wallboard."""
+        return take_snapshot(self.store, self.policy, self.queues, now)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _finish(self, batch: Batch) -> list[Decision]:
+        self.dispatcher.run(batch)
+        return batch.out
+
+    def _apply(self, record: AgentRecord, event: AgentEvent, batch: Batch) -> None:
+        apply_agent_event(self.store, record, event, batch, self._rules)
+
+    def _is_working(self, agent_id: str) -> bool:
+        record = self.store.agent(agent_id)
+        if record is None:
+            return False
+        presence = record.presence
+        return presence.logged_in and presence.break_reason is None
+
+    def _agent(self, agent_id: str) -> AgentRecord:
+        record = self.store.agent(agent_id)
+        if record is None:
+            raise UnknownAgent(f"agent {agent_id!r} is not known to routing (log in first)")
+        return record
+
+    def _route(self, contact_id: str) -> Route:
+        route = self.store.route(contact_id)
+        if route is None:
+            raise UnknownContact(f"contact {contact_id!r} is not being routed")
+        return route
+
+    def _open_offer(self, contact_id: str, agent_id: str) -> OfferRecord:
+        offer = self.store.offer(contact_id)
+        if offer is None or offer.agent_id != agent_id:
+            raise OfferNotOpen(
+                f"no open offer of contact {contact_id!r} to agent {agent_id!r} "
+                "(expired, withdrawn or never made)"
+            )
+        return offer
+
+    @staticmethod
+    def _state_event(record: AgentRecord, state: AgentState, reason: str | None) -> AgentEvent:
+        if state is AgentState.AVAILABLE:
+            return MakeAvailable()
+        if state is AgentState.BREAK:
+            return TakeBreak(reason or DEFAULT_BREAK)
+        if state is AgentState.OFFLINE:
+            return LogOut()
+        raise IllegalTransition(
+            record.presence.state, f"set {state.value}", "only routing sets this state"
+        )

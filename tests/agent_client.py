@@ -1,0 +1,64 @@
+"""A scripted agent console over a real websocket, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import websockets
+
+from tests.conftest import LiveServer
+
+
+class AgentClient:
+    def __init__(self, live: LiveServer, username: str) -> None:
+        self.live = live
+        self.username = username
+        self.ws: Any = None
+        self.seen: list[dict[str, Any]] = []
+        self._pending: list[dict[str, Any]] = []
+
+    async def connect(self) -> AgentClient:
+        headers = await self.live.login(self.username)
+        token = headers["Authorization"].split()[1]
+        self.ws = await websockets.connect(f"{self.live.ws_url}/ws/agent?token={token}")
+        await self.expect("hello")
+        await self.expect("state")
+        return self
+
+    async def send(self, kind: str, **fields: Any) -> None:
+        await self.ws.send(json.dumps({"type": kind, **fields}))
+
+    async def expect(self, kind: str, within: float = 5.0, **match: Any) -> dict[str, Any]:
+        """The next message of this type (and fields); others are kept for later expects."""
+        for i, message in enumerate(self._pending):
+            if _matches(message, kind, match):
+                return self._pending.pop(i)
+        async with asyncio.timeout(within):
+            while True:
+                message = json.loads(await self.ws.recv())
+                self.seen.append(message)
+                if _matches(message, kind, match):
+                    return message
+                self._pending.append(message)
+
+    async def nothing(self, kind: str, wait: float = 0.5) -> None:
+        """No message of this type arrives within `wait` seconds."""
+        try:
+            got = await self.expect(kind, within=wait)
+        except TimeoutError:
+            return
+        raise AssertionError(f"{self.username} got an unexpected {kind}: {got}")
+
+    async def available(self) -> None:
+        await self.send("state.set", state="available")
+        await self.expect("state", state="available")
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+def _matches(message: dict[str, Any], kind: str, match: dict[str, Any]) -> bool:
+    return message.get("type") == kind and all(message.get(k) == v for k, v in match.items())
