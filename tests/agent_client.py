@@ -24,7 +24,11 @@ class AgentClient:
         token = headers["Authorization"].split()[1]
         self.ws = await websockets.connect(f"{self.live.ws_url}/ws/agent?token={token}")
         await self.expect("hello")
-        await self.expect("state")
+        await self.send("ping")
+        await self.expect("pong")  # everything the server sends on connect came before it
+        states = [m for m in self._pending if m["type"] == "state"]
+        self._pending = [m for m in self._pending if m["type"] != "state"]
+        self.state = states[-1] if states else None  # where the agent stands now
         return self
 
     async def send(self, kind: str, **fields: Any) -> None:

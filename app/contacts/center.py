@@ -104,8 +104,12 @@ class ContactCenter:
             # database does not hold, so nothing is sent: offers time out and re-route.
             log.exception("could not record %d routing decisions", len(decisions))
             return
-        for agent_id, message in pushes:
+        # One batch may move an agent several times; the console needs only where it ended.
+        last_state = {agent_id: i for i, (agent_id, m) in enumerate(pushes) if m["type"] == "state"}
+        for i, (agent_id, message) in enumerate(pushes):
             if message["type"] == "state":
+                if last_state[agent_id] != i:
+                    continue
                 message = self.state_message(str(agent_id)) or message
             await self.hub.send(agent_id, message)
 

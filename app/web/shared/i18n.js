@@ -18,6 +18,7 @@ const en = {
   "common.agent_n": "agent #{id}",
   "common.unknown": "Unknown",
   "common.dismiss": "Dismiss",
+  "money": "{v}",
 
   "login.title": "Sign in to the agent console",
   "login.username": "Username",

@@ -1,0 +1,232 @@
+// One contact the agent holds: a call's controls or a chat's conversation, notes as you go,
+// the contact's details, then the wrap-up form and its result.
+import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
+import { icon } from "../shared/icons.js";
+import { clock, formatDate } from "../shared/i18n.js";
+import { contactFacts, gradeBadge } from "./profile.js";
+import { WrapupForm } from "./wrapup.js";
+
+export function recordName(record) {
+  return record.customer?.customer?.name || record.contact.from || `#${record.id}`;
+}
+
+export class ContactView {
+  /** handlers: onEnd, onSend, onNotes, onWrapup, onDraft, onOpenRecord, onDismiss */
+  constructor(record, handlers) {
+    this.record = record;
+    this.handlers = handlers;
+    this.channel = record.contact.channel === "chat" ? "chat" : "voice";
+    this.phase = null;
+    this.seen = new Set();
+
+    this.statusEl = h("span", { class: "ph-status" });
+    this.timerEl = h("span", { class: "ph-timer num" });
+    this.endBtn = h(
+      "button",
+      { class: "btn btn-danger-solid contact-end", type: "button", onclick: () => this.end() },
+      icon(this.channel === "chat" ? "x" : "phone", 16),
+      tx(`contact.end.${this.channel}`),
+    );
+    const value = record.customer?.value;
+    this.header = h(
+      "header",
+      { class: "panel-head" },
+      h("span", { class: `ph-icon ch-${this.channel}` }, icon(this.channel === "chat" ? "chat" : "phone", 18)),
+      h(
+        "div",
+        { class: "ph-title" },
+        h("div", { class: "ph-line" }, h("h2", { class: "ph-name", text: recordName(record) }), value ? gradeBadge(value.grade, value.grade_reason) : null),
+        h("div", { class: "ph-sub" }, this.statusEl, record.contact.from ? [h("span", { class: "sep", text: "·" }), h("span", { text: record.contact.from })] : null),
+      ),
+      h("div", { class: "ph-right" }, this.timerEl, this.endBtn),
+    );
+
+    // chat
+    this.log = h("ol", { class: "chat-log", "aria-live": "polite" });
+    setAttrText(this.log, "aria-label", "chat.log");
+    this.composer = h("textarea", { class: "chat-input", rows: 2, maxlength: 4000 });
+    setAttrText(this.composer, "placeholder", "chat.placeholder");
+    setAttrText(this.composer, "aria-label", "chat.placeholder");
+    this.composer.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.send();
+      }
+    });
+    this.sendBtn = h("button", { class: "btn btn-primary", type: "button", onclick: () => this.send() }, tx("chat.send"));
+    this.composerRow = h("div", { class: "chat-compose" }, this.composer, this.sendBtn);
+    this.chatBox = h("div", { class: "chat" }, h("h3", { class: "sr-only", i18n: "chat.log" }), this.log, this.composerRow);
+
+    // voice
+    this.callBox = h(
+      "div",
+      { class: "call-live" },
+      h("span", { class: "call-pulse" }, icon("phone", 22)),
+      h("div", {}, h("strong", { i18n: "contact.connected.voice" }), h("p", { class: "muted", i18n: "contact.phone_hint" })),
+    );
+
+    // notes as you go
+    const notesId = `notes-${record.id}`;
+    this.notes = h("textarea", { id: notesId, class: "notes", rows: 5, maxlength: 10000 });
+    setAttrText(this.notes, "placeholder", "contact.notes_placeholder");
+    this.notes.value = record.notes || "";
+    this.notes.addEventListener("input", () => {
+      record.notes = this.notes.value;
+      handlers.onNotes(record);
+    });
+    this.notesBox = h(
+      "div",
+      { class: "field notes-box" },
+      h("label", { for: notesId, i18n: "contact.notes" }),
+      this.notes,
+      h("span", { class: "hint faint", i18n: "contact.notes_hint" }),
+    );
+
+    this.details = h(
+      "details",
+      { class: "contact-details", open: true },
+      h("summary", { i18n: "contact.details" }),
+      contactFacts(record.contact, record.explanation),
+    );
+
+    this.body = h("div", { class: "panel-body" });
+    this.el = h(
+      "section",
+      { class: `contact-panel ch-${this.channel}`, role: "tabpanel", "data-contact-id": record.id, id: `panel-${record.id}` },
+      this.header,
+      this.body,
+    );
+    for (const m of record.messages || []) this.renderMessage(m);
+    this.update();
+  }
+
+  /** Re-render for the record's phase (live / wrapup / saved); keeps typed text. */
+  update() {
+    const r = this.record;
+    if (this.phase === r.phase) return;
+    this.phase = r.phase;
+    this.el.dataset.phase = r.phase;
+    this.endBtn.hidden = r.phase !== "live";
+    this.endBtn.disabled = false;
+    this.composerRow.hidden = r.phase !== "live";
+    if (r.phase === "live") {
+      setText(this.statusEl, `contact.connected.${this.channel}`);
+      fill(
+        this.body,
+        this.channel === "chat" ? this.chatBox : this.callBox,
+        h("div", { class: "panel-grid" }, this.notesBox, this.details),
+      );
+    } else if (r.phase === "wrapup") {
+      setText(this.statusEl, "wrapup.title");
+      this.form = this.form || new WrapupForm(r, { onChange: this.handlers.onDraft, onSubmit: this.handlers.onWrapup });
+      this.form.notes.value = r.notes || "";
+      this.endedNote = h(
+        "p",
+        { class: "ended-note" },
+        r.endedBy && r.endedBy !== "agent" ? tx(r.endReason === "abandoned" ? "contact.ended_abandoned" : "contact.ended_by_customer") : null,
+      );
+      this.acwEl = h("p", { class: "acw-line", "aria-live": "off" });
+      const transcript =
+        this.channel === "chat"
+          ? h("details", { class: "contact-details" }, h("summary", { i18n: "chat.log" }), this.chatBox)
+          : null;
+      fill(
+        this.body,
+        h(
+          "div",
+          { class: "wrapup-card" },
+          h("div", { class: "wu-head" }, h("h3", { i18n: "wrapup.title", id: `wu-title-${r.id}` }), this.acwEl),
+          this.endedNote,
+          this.form.el,
+        ),
+        transcript,
+        this.details,
+      );
+      this.details.open = false;
+    } else if (r.phase === "saved") {
+      setText(this.statusEl, "wrapup.saved");
+      const s = r.saved || {};
+      fill(
+        this.body,
+        h(
+          "div",
+          { class: "saved-card", role: "status" },
+          h("span", { class: "saved-icon" }, icon("check", 22)),
+          h(
+            "div",
+            { class: "saved-text" },
+            h("h3", { i18n: "wrapup.saved" }),
+            s.interaction_id != null ? h("p", { i18n: "wrapup.saved_interaction", args: { id: s.interaction_id } }) : null,
+            s.complaint_id != null ? h("p", { i18n: "wrapup.saved_complaint", args: { id: s.complaint_id } }) : null,
+            h(
+              "div",
+              { class: "saved-actions" },
+              r.customer?.customer
+                ? h("button", { class: "btn", type: "button", onclick: () => this.handlers.onOpenRecord(r.customer.customer.id) }, tx("wrapup.open_record"))
+                : null,
+              h("button", { class: "btn btn-primary saved-done", type: "button", onclick: () => this.handlers.onDismiss(r) }, tx("wrapup.done")),
+            ),
+          ),
+        ),
+      );
+    }
+    this.tick();
+  }
+
+  tick() {
+    const r = this.record;
+    if (r.phase === "live") {
+      this.timerEl.textContent = clock((Date.now() - r.startedAt) / 1000);
+    } else if (r.phase === "wrapup") {
+      this.timerEl.textContent = r.endedAt ? clock((r.endedAt - r.startedAt) / 1000) : "";
+      if (this.acwEl) {
+        if (r.wrapupUntil) {
+          const left = (Date.parse(r.wrapupUntil) - Date.now()) / 1000;
+          this.acwEl.classList.toggle("acw-over", left <= 0);
+          if (left > 0) setText(this.acwEl, "wrapup.left", { t: clock(left) });
+          else setText(this.acwEl, "wrapup.overdue");
+        } else {
+          this.acwEl.textContent = "";
+        }
+      }
+    } else {
+      this.timerEl.textContent = "";
+    }
+  }
+
+  end() {
+    if (this.record.phase !== "live") return;
+    if (this.handlers.onEnd(this.record) === false) return;
+    this.endBtn.disabled = true;
+  }
+
+  send() {
+    const text = this.composer.value.trim();
+    if (!text || this.record.phase !== "live") return;
+    if (this.handlers.onSend(this.record, text) === false) return;
+    this.composer.value = "";
+    this.composer.focus();
+  }
+
+  /** Add a chat message (deduplicated by id). Returns false when already shown. */
+  renderMessage(m) {
+    const key = m.id ?? `${m.from}|${m.at}|${m.text}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    const from = ["customer", "agent", "system"].includes(m.from) ? m.from : "system";
+    const item = h(
+      "li",
+      { class: `msg msg-${from}` },
+      h("div", { class: "msg-meta" }, tx(`chat.from.${from}`), m.at ? h("time", { datetime: m.at, dataset: { fmt: "time" }, text: formatDate(m.at, "time") }) : null),
+      h("div", { class: "msg-text", text: m.text }),
+    );
+    this.log.append(item);
+    this.log.scrollTop = this.log.scrollHeight;
+    return true;
+  }
+
+  focus() {
+    if (this.record.phase === "wrapup") this.form?.focus();
+    else if (this.record.phase === "live" && this.channel === "chat") this.composer.focus();
+  }
+}

@@ -1,0 +1,336 @@
+// The customer 360 view (GET /api/customers/{id}/profile, also carried by `offer` and
+// `contact.assigned`), interactions as a timeline, complaints with deadlines, and the
+// contact's own details: IVR path, what the caller entered, why it was routed here.
+import { h, tx } from "../shared/dom.js";
+import { icon } from "../shared/icons.js";
+import { clock, formatDate, tOr } from "../shared/i18n.js";
+import { catalog, store } from "./store.js";
+
+const KNOWN_GRADES = ["vip", "key", "ordinary", "small", "prospect"];
+
+/** <time> that applyI18n re-formats after a language switch. */
+export function timeEl(iso, fmt = "datetime") {
+  if (!iso) return null;
+  return h("time", { datetime: iso, dataset: { fmt }, text: formatDate(iso, fmt) });
+}
+
+export function gradeBadge(grade, reason) {
+  const cls = KNOWN_GRADES.includes(grade) ? `grade-${grade}` : "grade-ordinary";
+  const el = h("span", { class: `badge grade ${cls}`, title: reason || undefined, "data-grade": grade });
+  el.append(KNOWN_GRADES.includes(grade) ? tx(`grade.${grade}`) : h("span", { text: grade }));
+  return el;
+}
+
+export function who(agentId) {
+  if (agentId == null) return null;
+  if (store.me && agentId === store.me.id) return tx("common.you");
+  return tx("common.agent_n", { id: agentId });
+}
+
+function churnLevel(x) {
+  if (x == null) return "low";
+  return x < 0.33 ? "low" : x < 0.66 ? "medium" : "high";
+}
+
+function metric(labelKey, valueNode, sub, cls = "") {
+  return h(
+    "div",
+    { class: `metric ${cls}` },
+    tx(labelKey, null, "metric-label"),
+    h("div", { class: "metric-value num" }, valueNode),
+    sub ? h("div", { class: "metric-sub", title: typeof sub === "string" ? sub : undefined }, sub) : null,
+  );
+}
+
+function fact(labelKey, ...value) {
+  const parts = value.flat().filter((v) => v != null && v !== "");
+  if (!parts.length) return null;
+  return [h("dt", { i18n: labelKey }), h("dd", {}, parts)];
+}
+
+/** Header + value + facts of a profile. opts.onOpenRecord adds a "Full record" button. */
+export function renderProfile(profile, opts = {}) {
+  const c = profile.customer;
+  const v = profile.value;
+  const root = h("div", { class: "profile", "data-customer-id": c.id });
+
+  const badges = h("div", { class: "pf-badges" });
+  if (v) badges.append(gradeBadge(v.grade, v.grade_reason));
+  else if (c.is_prospect) badges.append(gradeBadge("prospect"));
+  if (v?.override) badges.append(h("span", { class: "badge", i18n: "profile.grade_manual" }));
+  if (c.is_prospect && v) badges.append(h("span", { class: "badge", i18n: "profile.prospect" }));
+  if (c.do_not_contact) badges.append(h("span", { class: "badge tag-danger", i18n: "profile.do_not_contact" }));
+
+  const head = h(
+    "header",
+    { class: "pf-head" },
+    h(
+      "div",
+      { class: "pf-title" },
+      h("h2", { class: "pf-name", text: c.name }),
+      badges,
+      opts.onOpenRecord
+        ? h(
+            "button",
+            { class: "btn btn-sm btn-ghost pf-open", type: "button", onclick: () => opts.onOpenRecord(c.id) },
+            tx("profile.full_record"),
+            " →",
+          )
+        : null,
+    ),
+    v ? h("p", { class: "pf-reason", text: v.grade_reason }) : null,
+  );
+  root.append(head);
+
+  if (v) {
+    const level = churnLevel(v.churn_risk);
+    const churn = h(
+      "span",
+      { class: "churn" },
+      h("span", { text: `${Math.round((v.churn_risk || 0) * 100)}%` }),
+      h("span", { class: `badge churn-${level} ${level === "high" ? "tag-danger" : level === "medium" ? "tag-warn" : "tag-ok"}`, i18n: `churn.${level}` }),
+    );
+    const bar = h("div", { class: `meter meter-${level}`, "aria-hidden": "true" }, h("span", { style: `width:${Math.round((v.churn_risk || 0) * 100)}%` }));
+    root.append(
+      h(
+        "div",
+        { class: "pf-metrics" },
+        metric(
+          "profile.value_12m",
+          moneyNode(v.value_12m),
+          v.rank != null ? tx("profile.rank", { rank: v.rank, size: v.base_size }) : null,
+        ),
+        metric("profile.clv", moneyNode(v.clv), v.clv_reason),
+        metric("profile.lifecycle", h("span", { class: `lifecycle lc-${v.lifecycle}` }, tx(`lifecycle.${v.lifecycle}`)), v.lifecycle_reason),
+        metric("profile.churn", [churn, bar], v.churn_reason),
+      ),
+      h(
+        "div",
+        { class: "pf-rfm", title: v.rfm_reason || undefined },
+        h("span", { class: "metric-label", text: "RFM" }),
+        ["r", "f", "m"].map((k) => h("span", { class: `rfm-chip rfm-${v[k]}` }, h("b", { text: k.toUpperCase() }), String(v[k] ?? "–"))),
+        v.rfm_reason ? h("span", { class: "pf-rfm-reason", text: v.rfm_reason }) : null,
+      ),
+    );
+  } else {
+    root.append(h("p", { class: "muted pf-novalue", i18n: "profile.no_value" }));
+  }
+
+  const rating =
+    profile.average_rating != null
+      ? h("span", {}, icon("star", 13, "icon star"), " ", tx("profile.ratings", { avg: profile.average_rating, n: profile.ratings }))
+      : tx("profile.no_ratings", null, "faint");
+  const manager =
+    c.account_manager?.display_name ??
+    c.account_manager_name ??
+    (c.account_manager_id != null ? who(c.account_manager_id) : null);
+  root.append(
+    h(
+      "dl",
+      { class: "pf-facts" },
+      fact("profile.phones", (c.phones || []).join(", ")),
+      fact("profile.emails", (c.emails || []).join(", ")),
+      fact("profile.company", c.company),
+      fact("profile.account_manager", manager),
+      fact("profile.language", c.language),
+      fact("profile.since", timeEl(c.created_at, "date")),
+      fact("profile.rating", rating),
+    ),
+  );
+
+  if (opts.withLists !== false) {
+    root.append(
+      section(
+        "profile.open_complaints",
+        profile.open_complaints?.length,
+        complaintList(profile.open_complaints || [], "profile.no_complaints"),
+      ),
+      section(
+        "profile.last_interactions",
+        profile.interaction_count ?? profile.last_interactions?.length,
+        timeline(profile.last_interactions || [], "profile.no_interactions"),
+      ),
+    );
+  }
+  return root;
+}
+
+/** Money that re-formats with the language (digit grouping). */
+export function moneyNode(n) {
+  return tx("money", { v: { $money: n } });
+}
+
+export function section(titleKey, count, body, extra) {
+  return h(
+    "section",
+    { class: "pf-section" },
+    h(
+      "h3",
+      { class: "pf-section-title" },
+      tx(titleKey),
+      count != null ? h("span", { class: "count", text: count }) : null,
+      extra || null,
+    ),
+    body,
+  );
+}
+
+/** Interactions, newest first, as a timeline. */
+export function timeline(items, emptyKey) {
+  if (!items.length) return h("p", { class: "empty-line", i18n: emptyKey });
+  return h(
+    "ol",
+    { class: "timeline" },
+    items.map((i) => {
+      const meta = [];
+      if (i.wait_seconds != null) meta.push(tx("interaction.wait", { t: clock(i.wait_seconds) }));
+      if (i.handle_seconds != null) meta.push(tx("interaction.handle", { t: clock(i.handle_seconds) }));
+      if (i.rating != null) meta.push(tx("interaction.rating", { r: i.rating }));
+      const by = who(i.agent_id);
+      return h(
+        "li",
+        { class: `tl-item ch-${i.channel}`, "data-interaction-id": i.id },
+        h("span", { class: "tl-icon" }, icon(i.channel === "chat" ? "chat" : "phone", 13)),
+        h(
+          "div",
+          { class: "tl-main" },
+          h(
+            "div",
+            { class: "tl-top" },
+            timeEl(i.created_at),
+            h("span", { class: "sep", text: "·" }),
+            tx(`channel.${i.channel}`),
+            i.queue ? [h("span", { class: "sep", text: "·" }), h("span", { label: catalog.queue(i.queue) })] : null,
+            by ? [h("span", { class: "sep", text: "·" }), by] : null,
+          ),
+          h(
+            "div",
+            { class: "tl-body" },
+            i.disposition ? h("span", { class: "badge disp", label: catalog.disposition(i.disposition) }) : h("span", { class: "badge", text: tOr(`istatus.${i.status}`, i.status) }),
+            i.notes ? h("span", { class: "tl-notes", text: i.notes, title: i.notes }) : null,
+          ),
+          meta.length ? h("div", { class: "tl-meta" }, meta.flatMap((m, n) => (n ? [" · ", m] : [m]))) : null,
+        ),
+      );
+    }),
+  );
+}
+
+function dueNode(c) {
+  if (!c.due_at || ["resolved", "closed"].includes(c.status)) return null;
+  const secs = (Date.parse(c.due_at) - Date.now()) / 1000;
+  const overdue = c.overdue || secs < 0;
+  return h(
+    "span",
+    { class: `due ${overdue ? "due-over" : secs < 4 * 3600 ? "due-soon" : ""}`, title: formatDate(c.due_at) },
+    icon("clock", 12),
+    " ",
+    tx(overdue ? "complaint.overdue" : "complaint.due_in", { d: { $dur: Math.abs(secs) } }),
+  );
+}
+
+export function complaintList(items, emptyKey) {
+  if (!items.length) return h("p", { class: "empty-line", i18n: emptyKey });
+  return h(
+    "ul",
+    { class: "complaints" },
+    items.map((c) =>
+      h(
+        "li",
+        { class: `cp-item ${c.overdue ? "cp-overdue" : ""}`, "data-complaint-id": c.id },
+        h(
+          "div",
+          { class: "cp-top" },
+          h("strong", { label: catalog.category(c.category) }),
+          h("span", { class: `badge sev-${c.severity}`, i18n: `severity.${c.severity}` }),
+          h("span", { class: `badge st-${c.status}`, text: "" }, tx(`complaint.status.${c.status}`)),
+          dueNode(c),
+        ),
+        h("p", { class: "cp-desc", text: c.description, title: c.description }),
+        h(
+          "div",
+          { class: "cp-meta faint" },
+          tx("complaint.n", { id: c.id }),
+          " · ",
+          timeEl(c.created_at),
+          c.owner_id != null ? [" · ", who(c.owner_id)] : null,
+        ),
+      ),
+    ),
+  );
+}
+
+function pathItem(step) {
+  if (step == null) return "";
+  if (typeof step !== "object") return String(step);
+  const name = step.label || step.name || step.node || step.menu || step.id || JSON.stringify(step);
+  const input = step.input ?? step.digits ?? step.choice ?? step.dtmf;
+  return input != null && input !== "" ? `${name} (${input})` : String(name);
+}
+
+function candidateName(c) {
+  if (c == null) return "";
+  if (typeof c !== "object") return String(c);
+  const base = c.display_name || c.username || c.name || (c.agent_id != null ? `#${c.agent_id}` : c.id != null ? `#${c.id}` : "?");
+  return base;
+}
+
+/** IVR path, caller input, routing explanation and wait of a contact. */
+export function contactFacts(contact, explanation) {
+  const dl = h("dl", { class: "kv" });
+  const add = (key, ...value) => {
+    const parts = value.flat().filter((x) => x != null && x !== "");
+    if (parts.length) dl.append(h("dt", { i18n: key }), h("dd", {}, parts));
+  };
+  add("offer.queue", contact.queue ? h("span", { label: catalog.queue(contact.queue) }) : null);
+  add("offer.from", contact.from);
+  add("offer.intent", contact.intent);
+  add("offer.language", contact.language);
+  const path = contact.ivr_path || [];
+  if (path.length) {
+    add(
+      "offer.ivr",
+      h(
+        "span",
+        { class: "ivr-path" },
+        path.flatMap((step, n) => [n ? h("span", { class: "chev", "aria-hidden": "true", text: "›" }) : null, h("span", { class: "chip", text: pathItem(step) })]),
+      ),
+    );
+  }
+  const attrs = Object.entries(contact.attributes || {});
+  if (attrs.length) {
+    add(
+      "offer.entered",
+      h(
+        "span",
+        { class: "attrs" },
+        attrs.map(([k, v]) => h("span", { class: "chip" }, h("span", { class: "faint", text: `${k}: ` }), typeof v === "object" ? JSON.stringify(v) : String(v))),
+      ),
+    );
+  }
+  if (explanation) {
+    add("offer.why", h("span", { class: "why", text: explanation.reason || "" }));
+    const bits = [];
+    if (explanation.rule) bits.push(h("span", {}, tx("offer.rule"), ": ", h("b", { text: explanation.rule })));
+    if (explanation.step_label || explanation.step != null) {
+      const stepText = explanation.step_label || String(explanation.step);
+      const ofSteps = explanation.steps ? ` (${Number(explanation.step) + 1}/${Array.isArray(explanation.steps) ? explanation.steps.length : explanation.steps})` : "";
+      bits.push(h("span", {}, tx("offer.step"), ": ", h("b", { text: stepText + (explanation.step_label && explanation.step != null ? ofSteps : "") })));
+    }
+    if (explanation.priority != null) bits.push(h("span", {}, tx("offer.priority"), ": ", h("b", { class: "num", text: explanation.priority })));
+    if (bits.length) dl.append(h("dt", { class: "sr-only" }, tx("offer.rule")), h("dd", { class: "rule-line" }, bits));
+    const cands = explanation.candidates || [];
+    if (cands.length) {
+      add(
+        "offer.candidates",
+        h(
+          "span",
+          { class: "attrs" },
+          cands.slice(0, 8).map((c) => h("span", { class: "chip", title: typeof c === "object" ? c.reason || c.why || "" : "" , text: candidateName(c) })),
+          cands.length > 8 ? h("span", { class: "faint", text: `+${cands.length - 8}` }) : null,
+        ),
+      );
+    }
+  }
+  return dl;
+}

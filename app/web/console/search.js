@@ -1,0 +1,138 @@
+// Customers: search by phone, e-mail or name, and the full record (profile, every contact,
+// every complaint).
+import { get, query } from "../shared/api.js";
+import { fill, h, setText, tx } from "../shared/dom.js";
+import { icon } from "../shared/icons.js";
+import { errorToast } from "../shared/toast.js";
+import { complaintList, renderProfile, section, timeline } from "./profile.js";
+
+/** What the agent typed: an e-mail, a phone number or a name. */
+export function searchKind(text) {
+  const q = text.trim();
+  if (q.includes("@")) return "email";
+  const digits = q.replace(/\D/g, "");
+  if (/^[+()\d\s.\-]+$/.test(q) && digits.length >= 5) return "phone";
+  return "name";
+}
+
+export class CustomersView {
+  constructor({ form, input, hint, results, record }) {
+    this.form = form;
+    this.input = input;
+    this.hint = hint;
+    this.results = results;
+    this.record = record;
+    this.currentId = null;
+    this.seq = 0;
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.search(input.value);
+    });
+    input.addEventListener("input", () => {
+      const q = input.value.trim();
+      if (q) setText(hint, `search.by.${searchKind(q)}`);
+      else hint.textContent = "";
+    });
+    this.showEmpty();
+  }
+
+  showEmpty() {
+    fill(this.record, h("div", { class: "record-empty" }, icon("search", 28), h("p", { i18n: "record.empty" })));
+  }
+
+  async search(text) {
+    const q = text.trim();
+    if (!q) return;
+    const kind = searchKind(q);
+    setText(this.hint, `search.by.${kind}`);
+    const seq = ++this.seq;
+    fill(this.results, h("p", { class: "muted pad", i18n: "common.loading" }));
+    let page;
+    try {
+      page = await get(`/api/customers${query({ [kind]: q, limit: 50 })}`);
+    } catch (err) {
+      if (seq === this.seq) fill(this.results);
+      errorToast(err);
+      return;
+    }
+    if (seq !== this.seq) return;
+    if (!page.items.length) {
+      fill(this.results, h("p", { class: "muted pad", i18n: "search.none" }));
+      return;
+    }
+    fill(
+      this.results,
+      h("p", { class: "results-count faint", i18n: "search.found", args: { n: page.total } }),
+      h(
+        "ul",
+        { class: "results", "aria-label": "" },
+        page.items.map((c) =>
+          h(
+            "li",
+            {},
+            h(
+              "button",
+              {
+                class: "result",
+                type: "button",
+                "data-customer-id": c.id,
+                "aria-pressed": String(c.id === this.currentId),
+                onclick: () => this.open(c.id),
+              },
+              h("span", { class: "result-name" }, h("strong", { text: c.name }), c.is_prospect ? h("span", { class: "badge grade-prospect", i18n: "profile.prospect" }) : null),
+              h("span", { class: "result-sub faint", text: [...(c.phones || []), ...(c.emails || [])].join(" · ") || "—" }),
+              c.company ? h("span", { class: "result-sub faint", text: c.company }) : null,
+            ),
+          ),
+        ),
+      ),
+    );
+    if (page.items.length === 1) this.open(page.items[0].id);
+  }
+
+  async open(customerId) {
+    this.currentId = customerId;
+    for (const b of this.results.querySelectorAll(".result")) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.customerId) === customerId));
+    }
+    const seq = ++this.seq;
+    fill(this.record, h("p", { class: "muted pad", i18n: "common.loading" }));
+    let profile, interactions, complaints;
+    try {
+      [profile, interactions, complaints] = await Promise.all([
+        get(`/api/customers/${customerId}/profile`),
+        get(`/api/customers/${customerId}/interactions?limit=100`),
+        get(`/api/complaints${query({ customer_id: customerId, limit: 100 })}`),
+      ]);
+    } catch (err) {
+      if (seq === this.seq) this.showEmpty();
+      errorToast(err);
+      return;
+    }
+    if (seq !== this.seq) return;
+    const refresh = h(
+      "button",
+      { class: "btn btn-sm btn-ghost", type: "button", onclick: () => this.open(customerId) },
+      tx("record.refresh"),
+    );
+    fill(
+      this.record,
+      h(
+        "div",
+        { class: "record", "data-customer-id": customerId },
+        h("div", { class: "record-head" }, renderProfile(profile, { withLists: false }), h("div", { class: "record-tools" }, refresh)),
+        h(
+          "div",
+          { class: "record-grid" },
+          h("div", { class: "record-interactions" }, section("record.interactions", interactions.total, timeline(interactions.items, "profile.no_interactions"))),
+          h("div", { class: "record-complaints" }, section("record.complaints", complaints.total, complaintList(complaints.items, "record.no_complaints"))),
+        ),
+      ),
+    );
+  }
+
+  focus() {
+    this.input.focus();
+    this.input.select();
+  }
+}

@@ -1,0 +1,115 @@
+// What the console knows: the hello catalog, the agent's state, open offers and the contacts
+// the agent holds (live, in wrap-up, saved). Contacts and notes survive a page reload through
+// sessionStorage; the server is still the source of truth and re-sends live work on connect.
+
+const CONTACTS_KEY = "hotline.contacts";
+const DESIRED_KEY = "hotline.desired_state";
+
+export const store = {
+  me: null, // the logged-in agent (from login, then hello.agent)
+  hello: null,
+  queues: new Map(), // name -> queue
+  agent: { state: "offline", reason: null, since: null, active_contacts: 0 },
+  offers: new Map(), // contact_id -> {msg, receivedAt, status}
+  contacts: new Map(), // contact_id -> record (see newRecord)
+  selected: null,
+  connected: false,
+};
+
+/** A contact the agent holds. phase: live → wrapup → saved. */
+export function newRecord(msg) {
+  return {
+    id: msg.contact.id,
+    contact: msg.contact,
+    customer: msg.customer || null,
+    explanation: msg.explanation || null,
+    phase: "live",
+    messages: [],
+    notes: "",
+    startedAt: Date.now(),
+    endedAt: null,
+    wrapupUntil: null,
+    endReason: null,
+    endedBy: null,
+    saved: null,
+    confirmed: true,
+  };
+}
+
+// --- catalog from hello ---------------------------------------------------------------
+
+function find(list, code) {
+  const item = (list || []).find((x) => x.code === code);
+  return item || { code, label_en: code, label_zh: code };
+}
+
+export const catalog = {
+  disposition: (code) => find(store.hello?.dispositions, code),
+  breakReason: (code) => find(store.hello?.break_reasons, code),
+  category: (code) => find(store.hello?.complaint_categories, code),
+  dispositions: () => store.hello?.dispositions || [],
+  breakReasons: () => store.hello?.break_reasons || [],
+  categories: () => store.hello?.complaint_categories || [],
+  queue: (name) => {
+    const q = store.queues.get(name);
+    return q ? { code: name, label_en: q.display_name || name, label_zh: q.display_name || name } : { code: name, label_en: name, label_zh: name };
+  },
+};
+
+// --- persistence ----------------------------------------------------------------------
+
+let saveTimer = null;
+
+export function persist() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(persistNow, 150);
+}
+
+export function persistNow() {
+  clearTimeout(saveTimer);
+  const owner = store.me?.id ?? null;
+  const records = [...store.contacts.values()].map((r) => ({ ...r }));
+  try {
+    sessionStorage.setItem(CONTACTS_KEY, JSON.stringify({ owner, records }));
+  } catch {
+    // Storage full or disabled: the server still re-sends live contacts.
+  }
+}
+
+export function restoreContacts() {
+  try {
+    const data = JSON.parse(sessionStorage.getItem(CONTACTS_KEY) || "null");
+    if (!data || data.owner !== (store.me?.id ?? null)) return;
+    for (const r of data.records || []) {
+      if (r.phase === "saved") continue;
+      r.confirmed = r.phase !== "live"; // live ones wait for the server's contact.assigned
+      store.contacts.set(r.id, r);
+    }
+  } catch {
+    // Unreadable: start clean.
+  }
+}
+
+export function forgetSession() {
+  sessionStorage.removeItem(CONTACTS_KEY);
+  sessionStorage.removeItem(DESIRED_KEY);
+  store.contacts.clear();
+  store.offers.clear();
+  store.selected = null;
+  store.hello = null;
+  store.me = null;
+}
+
+/** The state the agent last chose (available/break/offline), to restore after a reconnect. */
+export const desired = {
+  get() {
+    try {
+      return JSON.parse(sessionStorage.getItem(DESIRED_KEY) || "null");
+    } catch {
+      return null;
+    }
+  },
+  set(state, reason = null) {
+    sessionStorage.setItem(DESIRED_KEY, JSON.stringify({ state, reason }));
+  },
+};

@@ -1,0 +1,195 @@
+// The wrap-up form: outcome (disposition), notes, an optional complaint and callback.
+import { h, setText, tx } from "../shared/dom.js";
+import { catalog } from "./store.js";
+
+const SEVERITIES = ["low", "medium", "high", "critical"];
+
+function localInputValue(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function defaultCallback() {
+  const d = new Date(Date.now() + 60 * 60 * 1000);
+  d.setMinutes(d.getMinutes() < 30 ? 30 : 60, 0, 0);
+  return localInputValue(d);
+}
+
+/**
+ * Build the form for a record. onChange(record) after each edit (to persist the draft);
+ * onSubmit(record, payload) sends it and returns false when it could not be sent.
+ */
+export class WrapupForm {
+  constructor(record, { onChange, onSubmit }) {
+    this.record = record;
+    this.onChange = onChange;
+    this.onSubmit = onSubmit;
+    const id = record.id;
+    const draft = (record.draft = record.draft || {
+      disposition: "",
+      complaint: { on: false, category: "", severity: "medium", description: "" },
+      callback: { on: false, at: defaultCallback() },
+    });
+    const fid = (name) => `wu-${name}-${id}`;
+
+    this.disposition = h(
+      "select",
+      { id: fid("disp"), name: "disposition", required: true },
+      h("option", { value: "", i18n: "wrapup.choose" }),
+      catalog.dispositions().map((d) => h("option", { value: d.code, label: d })),
+    );
+    this.disposition.value = draft.disposition;
+    this.notes = h("textarea", { id: fid("notes"), name: "notes", rows: 4, maxlength: 10000 });
+    this.notes.value = record.notes || "";
+
+    this.complaintOn = h("input", { type: "checkbox", id: fid("cp-on"), name: "complaint" });
+    this.complaintOn.checked = draft.complaint.on;
+    this.category = h(
+      "select",
+      { id: fid("cat"), name: "category" },
+      h("option", { value: "", i18n: "wrapup.choose" }),
+      catalog.categories().map((c) => h("option", { value: c.code, label: c })),
+    );
+    this.category.value = draft.complaint.category;
+    this.severity = h(
+      "div",
+      { class: "seg", role: "radiogroup", "aria-labelledby": fid("sev-l") },
+      SEVERITIES.map((s) =>
+        h(
+          "label",
+          { class: `seg-opt sev-opt-${s}` },
+          h("input", { type: "radio", name: `sev-${id}`, value: s, checked: draft.complaint.severity === s }),
+          tx(`severity.${s}`),
+        ),
+      ),
+    );
+    this.description = h("textarea", { id: fid("desc"), name: "description", rows: 3, maxlength: 10000 });
+    this.description.value = draft.complaint.description;
+    this.complaintBox = h(
+      "div",
+      { class: "wu-sub", hidden: !draft.complaint.on },
+      h(
+        "div",
+        { class: "wu-row" },
+        h("div", { class: "field" }, h("label", { for: fid("cat"), i18n: "wrapup.category" }), this.category),
+        h("div", { class: "field" }, h("span", { class: "label", id: fid("sev-l"), i18n: "wrapup.severity" }), this.severity),
+      ),
+      h("div", { class: "field" }, h("label", { for: fid("desc"), i18n: "wrapup.description" }), this.description),
+    );
+
+    this.callbackOn = h("input", { type: "checkbox", id: fid("cb-on"), name: "callback" });
+    this.callbackOn.checked = draft.callback.on;
+    this.callbackAt = h("input", { type: "datetime-local", id: fid("cb-at"), name: "callback_at" });
+    this.callbackAt.value = draft.callback.at;
+    this.callbackBox = h(
+      "div",
+      { class: "wu-sub wu-row", hidden: !draft.callback.on },
+      h("div", { class: "field" }, h("label", { for: fid("cb-at"), i18n: "wrapup.callback_at" }), this.callbackAt),
+    );
+
+    this.errorEl = h("p", { class: "form-error", role: "alert" });
+    this.submitBtn = h(
+      "button",
+      { class: "btn btn-primary btn-lg", type: "submit" },
+      tx("wrapup.submit"),
+      h("kbd", { text: "Ctrl+Enter" }),
+    );
+
+    this.el = h(
+      "form",
+      { class: "wrapup", novalidate: true, "aria-labelledby": fid("title") },
+      h("div", { class: "field" }, h("label", { for: fid("disp"), i18n: "wrapup.disposition" }), this.disposition),
+      h("div", { class: "field" }, h("label", { for: fid("notes"), i18n: "wrapup.notes" }), this.notes),
+      h("div", { class: "wu-toggles" }, h("label", { class: "check", for: fid("cp-on") }, this.complaintOn, tx("wrapup.complaint"))),
+      this.complaintBox,
+      h("div", { class: "wu-toggles" }, h("label", { class: "check", for: fid("cb-on") }, this.callbackOn, tx("wrapup.callback"))),
+      this.callbackBox,
+      this.errorEl,
+      h("div", { class: "wu-actions" }, this.submitBtn),
+    );
+
+    this.el.addEventListener("input", () => this.sync());
+    this.el.addEventListener("change", () => this.sync());
+    this.el.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    this.el.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        this.submit();
+      }
+    });
+  }
+
+  sync() {
+    const d = this.record.draft;
+    d.disposition = this.disposition.value;
+    this.record.notes = this.notes.value;
+    d.complaint.on = this.complaintOn.checked;
+    d.complaint.category = this.category.value;
+    d.complaint.severity = this.el.querySelector(`input[name="sev-${this.record.id}"]:checked`)?.value || "medium";
+    d.complaint.description = this.description.value;
+    d.callback.on = this.callbackOn.checked;
+    d.callback.at = this.callbackAt.value;
+    this.complaintBox.hidden = !d.complaint.on;
+    this.callbackBox.hidden = !d.callback.on;
+    for (const el of this.el.querySelectorAll("[aria-invalid]")) {
+      if (el.value) el.removeAttribute("aria-invalid");
+    }
+    this.onChange(this.record);
+  }
+
+  fail(field, key) {
+    field.setAttribute("aria-invalid", "true");
+    setText(this.errorEl, key);
+    field.focus();
+    return false;
+  }
+
+  submit() {
+    if (this.sending) return;
+    this.sync();
+    const d = this.record.draft;
+    delete this.errorEl.dataset.i18n;
+    this.errorEl.textContent = "";
+    if (!d.disposition) return this.fail(this.disposition, "wrapup.need_disposition");
+    const payload = { contact_id: this.record.id, disposition: d.disposition, notes: this.record.notes.trim() };
+    if (d.complaint.on) {
+      if (!d.complaint.category) return this.fail(this.category, "wrapup.need_category");
+      if (!d.complaint.description.trim()) return this.fail(this.description, "wrapup.need_description");
+      payload.complaint = {
+        category: d.complaint.category,
+        severity: d.complaint.severity,
+        description: d.complaint.description.trim(),
+      };
+    }
+    if (d.callback.on) {
+      const at = new Date(d.callback.at);
+      if (!d.callback.at || Number.isNaN(at.getTime()) || at.getTime() < Date.now()) {
+        return this.fail(this.callbackAt, "wrapup.need_callback");
+      }
+      payload.callback_at = at.toISOString();
+    }
+    if (this.onSubmit(this.record, payload) === false) return false;
+    this.sending = true;
+    this.submitBtn.disabled = true;
+    setText(this.submitBtn, "wrapup.saving");
+    return true;
+  }
+
+  /** The server refused: let the agent fix and resend. */
+  failed(detail) {
+    this.sending = false;
+    this.submitBtn.disabled = false;
+    this.submitBtn.replaceChildren(tx("wrapup.submit"), h("kbd", { text: "Ctrl+Enter" }));
+    if (detail) {
+      delete this.errorEl.dataset.i18n;
+      this.errorEl.textContent = detail;
+    }
+  }
+
+  focus() {
+    (this.disposition.value ? this.notes : this.disposition).focus();
+  }
+}
