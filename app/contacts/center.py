@@ -18,7 +18,6 @@ from app.contacts.recorder import Push, Recorder
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from routing import (
-    AgentStateChanged,
     Decision,
     IllegalTransition,
     QueueConfig,
@@ -145,6 +144,3 @@ class ContactCenter:
     def agent_state(self, agent_id: int) -> str | None:
         record = self.router.store.agent(str(agent_id))
         return None if record is None else str(record.presence.state)
-
-    def changed_agents(self, decisions: list[Decision]) -> set[str]:
-        return {d.agent_id for d in decisions if isinstance(d, AgentStateChanged)}

@@ -52,8 +52,10 @@ class Presence:
         profile = routing_profile(agent)
         if p is None or not p.logged_in:
             await self.center.run(
-                lambda now: router.agent_login(profile, now)
-                + router.set_agent_state(aid, AgentState.BREAK, now, NOT_READY)
+                lambda now: (
+                    router.agent_login(profile, now)
+                    + router.set_agent_state(aid, AgentState.BREAK, now, NOT_READY)
+                )
             )
             return
         await self.center.run(lambda now: router.update_agent(profile, now))

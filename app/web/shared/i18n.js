@@ -55,6 +55,7 @@ const en = {
   "state.go_available": "Available",
   "state.go_break": "Break",
   "state.go_offline": "Offline",
+  "state.missed_offers": "You were put on a break after missed offers. Choose Available when you are back.",
 
   "conn.connected": "Connected",
   "conn.connecting": "Connecting…",
@@ -318,6 +319,7 @@ const zh = {
   "state.go_available": "示闲",
   "state.go_break": "小休",
   "state.go_offline": "离线",
+  "state.missed_offers": "由于多次未接，系统已将您置为小休。回来后请点击“示闲”。",
 
   "conn.connected": "已连接",
   "conn.connecting": "正在连接…",

@@ -1,0 +1,660 @@
+// The agent console: sign-in, the /ws/agent conversation, and the wiring between the parts.
+import { ApiError, get, login, session, setUnauthorizedHandler, wsUrl } from "../shared/api.js";
+import { fill, h, isTyping, setText, tx } from "../shared/dom.js";
+import { applyI18n, getLang, onLangChange, setLang, t } from "../shared/i18n.js";
+import { icon } from "../shared/icons.js";
+import { errorToast, toast } from "../shared/toast.js";
+import { ContactView, recordName } from "./contact.js";
+import { customerName, OfferCard } from "./offer.js";
+import { renderProfile } from "./profile.js";
+import { CustomersView } from "./search.js";
+import { AgentSocket } from "./socket.js";
+import { chime, setSound, soundOn, unlockAudio } from "./sound.js";
+import { StateControl } from "./state.js";
+import { desired, forgetSession, newRecord, persist, persistNow, restoreContacts, store } from "./store.js";
+
+const $ = (id) => document.getElementById(id);
+const CHIME_EVERY = 5000;
+
+const cards = new Map(); // contact_id -> OfferCard
+const views = new Map(); // contact_id -> ContactView
+const pending = new Map(); // message id -> {type, contactId}
+let socket = null;
+let stateCtl = null;
+let customers = null;
+let ticker = null;
+let reassert = false;
+let reconcileTimer = null;
+let lostToast = null;
+let customerColKey = null;
+
+// --- sign in / out ----------------------------------------------------------------------
+
+function showLogin(messageKey) {
+  $("app").hidden = true;
+  $("login").hidden = false;
+  const err = $("login-error");
+  if (messageKey) setText(err, messageKey);
+  else err.textContent = "";
+  $("login-pass").value = "";
+  $("login-user").focus();
+}
+
+async function onLoginSubmit(e) {
+  e.preventDefault();
+  unlockAudio();
+  const user = $("login-user").value.trim();
+  const pass = $("login-pass").value;
+  const err = $("login-error");
+  if (!user || !pass) {
+    setText(err, "login.failed");
+    return;
+  }
+  const btn = $("login-submit");
+  btn.disabled = true;
+  setText(btn, "login.signing_in");
+  try {
+    await login(user, pass);
+    err.textContent = "";
+    startConsole();
+  } catch (ex) {
+    if (ex instanceof ApiError && (ex.status === 401 || ex.status === 422)) setText(err, "login.failed");
+    else if (ex instanceof ApiError && ex.status === 0) setText(err, "err.network");
+    else {
+      delete err.dataset.i18n;
+      err.textContent = ex.message;
+    }
+  } finally {
+    btn.disabled = false;
+    setText(btn, "login.submit");
+  }
+}
+
+function endSession(messageKey) {
+  if (socket) socket.stop();
+  socket = null;
+  clearInterval(ticker);
+  ticker = null;
+  session.clear();
+  for (const c of cards.values()) c.el.remove();
+  cards.clear();
+  for (const v of views.values()) v.el.remove();
+  views.clear();
+  store.offers.clear();
+  showLogin(messageKey);
+}
+
+function logout() {
+  const busy = [...store.contacts.values()].some((r) => r.phase === "live" || r.phase === "wrapup");
+  if (busy) {
+    toast({ kind: "error", title: "err.title.conflict", text: "err.logout_blocked" });
+    return;
+  }
+  if (socket?.isOpen) socket.send("state.set", { state: "offline" });
+  forgetSession();
+  // Give the offline message a moment to leave before the socket closes.
+  setTimeout(() => endSession("login.signed_out"), 150);
+}
+
+// --- the console ------------------------------------------------------------------------
+
+function startConsole() {
+  store.me = session.agent;
+  restoreContacts();
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("agent-name").textContent = store.me?.display_name || store.me?.username || "";
+  for (const r of store.contacts.values()) ensureView(r);
+  if (!store.selected && store.contacts.size) store.selected = [...store.contacts.keys()][0];
+  renderAll();
+  get("/api/queues")
+    .then((qs) => {
+      for (const q of qs) store.queues.set(q.name, q);
+    })
+    .catch(() => {});
+  socket = new AgentSocket(() => wsUrl("/ws/agent"));
+  socket.addEventListener("status", (e) => onStatus(e.detail));
+  socket.addEventListener("message", (e) => onMessage(e.detail));
+  socket.addEventListener("denied", (e) => endSession(e.detail.code === 4403 ? "login.forbidden" : "login.expired"));
+  socket.start();
+  clearInterval(ticker);
+  ticker = setInterval(tick, 1000);
+}
+
+function onStatus({ status, previous }) {
+  store.connected = status === "open";
+  const conn = $("conn");
+  conn.dataset.status = status;
+  $("conn-retry").hidden = status !== "waiting";
+  renderConn();
+  if (status === "waiting" && previous === "open") {
+    lostToast = toast({ kind: "error", text: "conn.lost", timeout: 60000 });
+  }
+  if (status === "open" && lostToast) {
+    lostToast();
+    lostToast = null;
+  }
+  renderIdle();
+}
+
+function renderConn() {
+  const text = $("conn-text");
+  const status = socket?.status || "closed";
+  if (status === "open") setText(text, "conn.connected");
+  else if (status === "waiting") setText(text, "conn.reconnecting", { s: Math.max(1, Math.ceil((socket.retryAt - Date.now()) / 1000)) });
+  else setText(text, "conn.connecting");
+}
+
+function send(type, fields, meta = {}) {
+  const id = socket?.send(type, fields);
+  if (!id) {
+    toast({ kind: "error", title: "err.title.default", text: "err.not_connected" });
+    return false;
+  }
+  pending.set(id, { type, ...meta });
+  if (pending.size > 200) pending.delete(pending.keys().next().value);
+  return id;
+}
+
+function setState(state, reason = null) {
+  const fields = { state };
+  if (reason) fields.reason = reason;
+  if (send("state.set", fields) === false) return;
+  desired.set(state, reason);
+}
+
+// --- messages from the server -------------------------------------------------------------
+
+const handlers = {
+  hello(m) {
+    const firstHello = !store.hello;
+    store.hello = m;
+    store.me = { ...(store.me || {}), ...m.agent };
+    $("agent-name").textContent = store.me.display_name || store.me.username;
+    stateCtl.setReasons();
+    // The server re-sends open offers and live contacts right after; forget stale offers and
+    // let the live contacts be confirmed.
+    for (const id of [...store.offers.keys()]) removeOffer(id);
+    for (const r of store.contacts.values()) if (r.phase === "live") r.confirmed = false;
+    clearTimeout(reconcileTimer);
+    reconcileTimer = setTimeout(reconcile, 2500);
+    reassert = true;
+    if (!firstHello) toast({ kind: "success", text: "conn.restored" });
+  },
+
+  state(m) {
+    store.agent = { ...m };
+    if (reassert) {
+      reassert = false;
+      const want = desired.get();
+      if (m.state === "offline" && want && want.state !== "offline") {
+        // We were dropped, not signed out: ask for the state the agent had chosen.
+        setState(want.state, want.reason);
+      } else if (["available", "break", "offline"].includes(m.state)) {
+        desired.set(m.state, m.reason);
+      }
+    } else if (["available", "break", "offline"].includes(m.state)) {
+      desired.set(m.state, m.reason);
+    }
+    if (m.state === "break" && m.reason === "missed offers") {
+      toast({ kind: "error", text: "state.missed_offers" });
+    }
+    stateCtl.render();
+    renderIdle();
+  },
+
+  offer(m) {
+    const id = m.contact?.id;
+    if (id == null) return;
+    removeOffer(id);
+    const entry = { msg: m, receivedAt: Date.now(), status: "open", lastChime: Date.now() };
+    store.offers.set(id, entry);
+    const card = new OfferCard(entry, { onAccept: acceptOffer, onReject: rejectOffer });
+    cards.set(id, card);
+    $("offers").prepend(card.el);
+    setView("work");
+    chime();
+    const value = m.customer?.value;
+    const grade = value ? t(`grade.${value.grade}`) : "";
+    $("announcer").textContent = t("offer.announce", {
+      kind: t(`offer.incoming.${m.contact.channel === "chat" ? "chat" : "voice"}`),
+      name: customerName(m) || t("offer.new_customer"),
+      grade,
+    });
+    if (!isTyping()) card.acceptBtn.focus();
+    renderAll();
+  },
+
+  "offer.cancelled"(m) {
+    const entry = store.offers.get(m.contact_id);
+    removeOffer(m.contact_id);
+    if (entry && m.cause && m.cause !== "rejected") {
+      toast({ kind: "info", text: `offer.cancelled.${m.cause}` });
+    }
+    renderAll();
+  },
+
+  "contact.assigned"(m) {
+    const id = m.contact?.id;
+    if (id == null) return;
+    const offer = store.offers.get(id);
+    let r = store.contacts.get(id);
+    const isNew = !r;
+    if (r) {
+      r.contact = m.contact;
+      r.customer = m.customer || r.customer;
+      r.confirmed = true;
+      if (r.phase !== "live") r.phase = "live";
+    } else {
+      r = newRecord(m);
+      r.explanation = m.explanation || offer?.msg.explanation || null;
+      store.contacts.set(id, r);
+      // A new contact clears the saved ones the agent has not dismissed.
+      for (const other of [...store.contacts.values()]) if (other.phase === "saved") dropRecord(other.id);
+    }
+    removeOffer(id);
+    const view = ensureView(r);
+    for (const msg of m.messages || m.transcript || []) addChat(r, msg);
+    view.update();
+    if (isNew) {
+      store.selected = id;
+      if (!isTyping()) setTimeout(() => view.focus(), 0);
+    }
+    persist();
+    renderAll();
+  },
+
+  "contact.ended"(m) {
+    const r = store.contacts.get(m.contact_id);
+    if (!r) return;
+    r.phase = "wrapup";
+    r.endedAt = Date.now();
+    r.wrapupUntil = m.wrapup_until || null;
+    r.endReason = m.end_reason || null;
+    r.endedBy = m.ended_by || null;
+    const view = ensureView(r);
+    view.update();
+    store.selected = r.id;
+    if (r.endedBy && r.endedBy !== "agent" && r.endedBy !== store.me?.username && r.endedBy !== `agent:${store.me?.id}`) {
+      toast({ kind: "info", text: r.endReason === "abandoned" ? "contact.ended_abandoned" : "contact.ended_by_customer" });
+    }
+    if (!isTyping()) setTimeout(() => view.focus(), 0);
+    persist();
+    renderAll();
+  },
+
+  "chat.message"(m) {
+    const r = store.contacts.get(m.contact_id);
+    if (!r || !m.message) return;
+    if (addChat(r, m.message) && m.message.from === "customer" && store.selected !== r.id) {
+      r.unread = (r.unread || 0) + 1;
+      renderTabs();
+    }
+    persist();
+  },
+
+  "wrapup.saved"(m) {
+    const r = store.contacts.get(m.contact_id);
+    if (!r) return;
+    r.phase = "saved";
+    r.saved = { interaction_id: m.interaction_id, complaint_id: m.complaint_id ?? null };
+    views.get(r.id)?.update();
+    toast({ kind: "success", text: "wrapup.saved" });
+    persist();
+    renderAll();
+  },
+
+  error(m) {
+    const req = m.ref_id ? pending.get(m.ref_id) : null;
+    if (req) pending.delete(m.ref_id);
+    const type = req?.type || m.ref;
+    const contactId = req?.contactId;
+    if ((type === "offer.accept" || type === "offer.reject") && contactId != null) {
+      const card = cards.get(contactId);
+      if (m.code === "not_found") removeOffer(contactId);
+      else card?.reopen();
+    } else if (type === "wrapup" && contactId != null) {
+      views.get(contactId)?.form?.failed(m.detail);
+    } else if (type === "contact.end" && contactId != null) {
+      const v = views.get(contactId);
+      if (v) v.endBtn.disabled = false;
+    }
+    errorToast({ code: m.code, detail: m.detail });
+    renderAll();
+  },
+
+  pong() {},
+};
+
+function onMessage(msg) {
+  const fn = handlers[msg.type];
+  if (fn) fn(msg);
+  if (msg.ref_id && msg.type !== "error") pending.delete(msg.ref_id);
+}
+
+/** Live contacts the server did not re-send after a reconnect ended while we were away. */
+function reconcile() {
+  for (const r of store.contacts.values()) {
+    if (r.phase === "live" && !r.confirmed) {
+      r.phase = "wrapup";
+      r.endedAt = Date.now();
+      views.get(r.id)?.update();
+    }
+  }
+  persist();
+  renderAll();
+}
+
+function addChat(r, message) {
+  const key = message.id ?? `${message.from}|${message.at}|${message.text}`;
+  if (!r.messages.some((x) => (x.id ?? `${x.from}|${x.at}|${x.text}`) === key)) r.messages.push(message);
+  return views.get(r.id)?.renderMessage(message) ?? false;
+}
+
+// --- actions ----------------------------------------------------------------------------
+
+function acceptOffer(entry) {
+  const id = entry.msg.contact.id;
+  if (send("offer.accept", { contact_id: id }, { contactId: id }) === false) return false;
+  entry.status = "accepting";
+  return true;
+}
+
+function rejectOffer(entry, reason) {
+  const id = entry.msg.contact.id;
+  if (send("offer.reject", { contact_id: id, reason }, { contactId: id }) === false) return false;
+  entry.status = "rejecting";
+  return true;
+}
+
+function removeOffer(id) {
+  store.offers.delete(id);
+  const card = cards.get(id);
+  if (card) {
+    const hadFocus = card.el.contains(document.activeElement);
+    card.el.remove();
+    cards.delete(id);
+    if (hadFocus) views.get(store.selected)?.focus();
+  }
+}
+
+function ensureView(r) {
+  let v = views.get(r.id);
+  if (!v) {
+    v = new ContactView(r, {
+      onEnd: (rec) => send("contact.end", { contact_id: rec.id }, { contactId: rec.id }),
+      onSend: (rec, text) => send("chat.send", { contact_id: rec.id, text }, { contactId: rec.id }),
+      onNotes: () => persist(),
+      onDraft: () => persist(),
+      onWrapup: (rec, payload) => send("wrapup", payload, { contactId: rec.id }),
+      onOpenRecord: (customerId) => openRecord(customerId),
+      onDismiss: (rec) => {
+        dropRecord(rec.id);
+        renderAll();
+      },
+    });
+    views.set(r.id, v);
+    $("contact-panels").append(v.el);
+  }
+  return v;
+}
+
+function dropRecord(id) {
+  store.contacts.delete(id);
+  views.get(id)?.el.remove();
+  views.delete(id);
+  if (store.selected === id) store.selected = [...store.contacts.keys()].at(-1) ?? null;
+  persistNow();
+}
+
+function openRecord(customerId) {
+  setView("customers");
+  customers.open(customerId);
+}
+
+// --- rendering -----------------------------------------------------------------------------
+
+function renderAll() {
+  renderTabs();
+  renderIdle();
+  renderCustomerCol();
+  stateCtl.render();
+  document.title = store.offers.size ? `● ${t("offer.incoming.voice")} · Hotline` : `Hotline · ${t("app.console")}`;
+  document.body.classList.toggle("has-offer", store.offers.size > 0);
+}
+
+function renderTabs() {
+  const tabs = $("contact-tabs");
+  const records = [...store.contacts.values()];
+  if (store.selected != null && !store.contacts.has(store.selected)) store.selected = records.at(-1)?.id ?? null;
+  for (const [id, v] of views) v.el.hidden = id !== store.selected;
+  tabs.hidden = records.length < 2;
+  if (tabs.hidden) return;
+  fill(
+    tabs,
+    records.map((r) => {
+      const selected = r.id === store.selected;
+      const channel = r.contact.channel === "chat" ? "chat" : "voice";
+      return h(
+        "button",
+        {
+          class: `tab ph-${r.phase}`,
+          type: "button",
+          role: "tab",
+          "aria-selected": String(selected),
+          "aria-controls": `panel-${r.id}`,
+          tabindex: selected ? "0" : "-1",
+          "data-contact-id": r.id,
+          onclick: () => selectContact(r.id),
+        },
+        icon(channel === "chat" ? "chat" : "phone", 14),
+        h("span", { class: "tab-name", text: recordName(r) }),
+        r.phase === "wrapup" ? h("span", { class: "badge tab-phase", i18n: "contact.wrapping" }) : null,
+        r.phase === "saved" ? h("span", { class: "badge tag-ok tab-phase", i18n: "contact.saved" }) : null,
+        r.unread ? h("span", { class: "unread", text: r.unread }) : null,
+      );
+    }),
+  );
+}
+
+function selectContact(id) {
+  store.selected = id;
+  const r = store.contacts.get(id);
+  if (r) r.unread = 0;
+  renderAll();
+  views.get(id)?.focus();
+}
+
+function renderIdle() {
+  const idle = $("idle");
+  const show = store.contacts.size === 0 && store.offers.size === 0;
+  idle.hidden = !show;
+  if (!show) return;
+  const state = socket && socket.status !== "open" && !store.hello ? "connecting" : store.agent.state;
+  const key = `idle.${state}`;
+  const canGo = ["offline", "break"].includes(state);
+  fill(
+    idle,
+    h(
+      "div",
+      { class: `idle-card idle-${state}` },
+      h("span", { class: "idle-dot", "aria-hidden": "true" }),
+      h("h2", { i18n: `${key}.title` }),
+      h("p", { class: "muted", i18n: `${key}.body` }),
+      canGo
+        ? h("button", { class: "btn btn-ok btn-lg idle-go", type: "button", onclick: () => setState("available") }, tx("state.go_available"))
+        : null,
+    ),
+  );
+}
+
+function renderCustomerCol() {
+  const col = $("customer-col");
+  const offer = [...store.offers.values()].at(-1);
+  const record = store.contacts.get(store.selected);
+  const source = offer ? { kind: "offer", id: offer.msg.contact.id, customer: offer.msg.customer, from: offer.msg.contact.from } : record ? { kind: "contact", id: record.id, customer: record.customer, from: record.contact.from } : null;
+  const key = source ? `${source.kind}:${source.id}:${source.customer?.customer?.id ?? ""}` : "none";
+  if (key === customerColKey) return;
+  customerColKey = key;
+  if (!source) {
+    fill(col, h("div", { class: "customer-empty" }, icon("user", 28), h("p", { i18n: "profile.empty" })));
+    return;
+  }
+  if (!source.customer?.customer) {
+    fill(col, h("div", { class: "customer-empty" }, icon("user", 28), h("h2", { i18n: "offer.new_customer" }), h("p", { text: source.from || "" })));
+    return;
+  }
+  fill(col, renderProfile(source.customer, { onOpenRecord: openRecord }));
+  col.scrollTop = 0;
+}
+
+function setView(name) {
+  const work = name === "work";
+  $("view-work").hidden = !work;
+  $("view-customers").hidden = work;
+  $("nav-work").toggleAttribute("aria-current", work);
+  $("nav-customers").toggleAttribute("aria-current", !work);
+  if (work) $("nav-work").setAttribute("aria-current", "page");
+  else $("nav-customers").setAttribute("aria-current", "page");
+}
+
+function tick() {
+  const now = Date.now();
+  for (const [id, card] of cards) {
+    const left = card.tick();
+    const entry = card.entry;
+    if (entry.status === "open" && now - entry.lastChime >= CHIME_EVERY && left > 1) {
+      entry.lastChime = now;
+      chime();
+    }
+    // The server normally cancels an expired offer; drop it ourselves if it did not.
+    if (left <= -3) {
+      removeOffer(id);
+      renderAll();
+    }
+  }
+  for (const v of views.values()) v.tick();
+  stateCtl?.tick();
+  if (socket?.status === "waiting") renderConn();
+}
+
+function renderSoundButton() {
+  const btn = $("sound-toggle");
+  const on = soundOn();
+  btn.setAttribute("aria-pressed", String(on));
+  fill(btn, icon(on ? "bell" : "bell-off", 16));
+}
+
+// --- keyboard -------------------------------------------------------------------------------
+
+function topOfferCard() {
+  for (const el of $("offers").children) {
+    const card = cards.get(el.dataset.contactId) || [...cards.values()].find((c) => c.el === el);
+    if (card && card.entry.status === "open") return card;
+  }
+  return null;
+}
+
+function onKeyDown(e) {
+  if ($("keys-dialog").open || $("app").hidden) return;
+  const card = topOfferCard();
+  const key = e.key;
+  if (e.altKey && !e.ctrlKey && !e.metaKey && card) {
+    if (e.code === "KeyA") {
+      e.preventDefault();
+      card.accept();
+      return;
+    }
+    if (e.code === "KeyR") {
+      e.preventDefault();
+      card.toggleReject(true);
+      return;
+    }
+  }
+  if (e.altKey || e.ctrlKey || e.metaKey) return;
+  if (card && key === "Escape" && card.rejecting) {
+    e.preventDefault();
+    card.toggleReject(false);
+    return;
+  }
+  if (isTyping(e.target)) return;
+  if (card) {
+    const onButton = e.target.closest?.("button, a, summary, input") && !card.acceptBtn.contains(e.target);
+    if ((key === "a" || key === "A") || (key === "Enter" && !onButton)) {
+      e.preventDefault();
+      card.accept();
+      return;
+    }
+    if (key === "r" || key === "R" || key === "Escape") {
+      e.preventDefault();
+      card.toggleReject(true);
+      return;
+    }
+  }
+  if (key === "/") {
+    e.preventDefault();
+    setView("customers");
+    customers.focus();
+  } else if (key === "?") {
+    e.preventDefault();
+    $("keys-dialog").showModal();
+  }
+}
+
+// --- start -------------------------------------------------------------------------------
+
+function boot() {
+  applyI18n(document);
+  for (const btn of document.querySelectorAll(".lang-toggle")) {
+    btn.addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
+  }
+  onLangChange(() => {
+    renderAll();
+    renderConn();
+  });
+  $("login-form").addEventListener("submit", onLoginSubmit);
+  $("logout").addEventListener("click", logout);
+  $("conn-retry").addEventListener("click", () => socket?.retryNow());
+  $("sound-toggle").addEventListener("click", () => {
+    setSound(!soundOn());
+    renderSoundButton();
+    if (soundOn()) chime();
+  });
+  $("keys-help").addEventListener("click", () => $("keys-dialog").showModal());
+  $("nav-work").addEventListener("click", () => setView("work"));
+  $("nav-customers").addEventListener("click", () => {
+    setView("customers");
+    customers.focus();
+  });
+  document.addEventListener("keydown", onKeyDown);
+  document.addEventListener("pointerdown", unlockAudio, { passive: true });
+  document.addEventListener("keydown", unlockAudio, { passive: true });
+  window.addEventListener("pagehide", persistNow);
+  setUnauthorizedHandler(() => endSession("login.expired"));
+
+  stateCtl = new StateControl(
+    {
+      pill: $("state-pill"),
+      text: $("state-text"),
+      timer: $("state-timer"),
+      available: $("go-available"),
+      breakBtn: $("go-break"),
+      menu: $("break-menu"),
+      offline: $("go-offline"),
+    },
+    { onSet: setState },
+  );
+  customers = new CustomersView({
+    form: $("search-form"),
+    input: $("search-q"),
+    hint: $("search-hint"),
+    results: $("search-results"),
+    record: $("record"),
+  });
+  renderSoundButton();
+  if (session.token) startConsole();
+  else showLogin();
+  window.hotline = { store, socket: () => socket }; // for debugging and tests
+}
+
+boot();
