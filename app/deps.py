@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.auth.tokens import Principal, verify
 from app.container import Hotline
 from app.customers.valuation import Valuation
+from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
 from app.errors import Forbidden, Unauthorized
 from config.settings import Settings
@@ -53,12 +54,23 @@ def principal_from_token(hotline: Hotline, token: str | None) -> Principal:
     return principal
 
 
+async def current_principal(hotline: Hotline, token: str | None) -> Principal:
+    """The token's agent as the database has them now: a deactivated agent or a changed role
+    takes effect at once, not when the token expires."""
+    claimed = principal_from_token(hotline, token)
+    async with hotline.uow() as uow:
+        agent = await StaffRepository(uow.session).get_agent(claimed.agent_id)
+    if agent is None or not agent.active:
+        raise Unauthorized("this account is no longer active")
+    return Principal(agent.id, agent.username, agent.role)
+
+
 def _require(role: str):  # type: ignore[no-untyped-def]
-    def dep(
+    async def dep(
         hotline: HotlineDep,
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        principal = principal_from_token(hotline, creds.credentials if creds else None)
+        principal = await current_principal(hotline, creds.credentials if creds else None)
         if not principal.has_role(role):
             raise Forbidden(f"this needs the {role} role; you are {principal.role}")
         return principal

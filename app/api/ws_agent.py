@@ -8,7 +8,7 @@ import logging
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.contacts.agent_session import AgentSession, error_message
-from app.deps import principal_from_token
+from app.deps import current_principal
 from app.errors import DomainError, Invalid
 from app.staff.service import get_agent
 
@@ -27,7 +27,7 @@ def _token(ws: WebSocket) -> str | None:
 async def agent_socket(ws: WebSocket) -> None:
     hotline = ws.app.state.hotline
     try:
-        principal = principal_from_token(hotline, _token(ws))
+        principal = await current_principal(hotline, _token(ws))
         async with hotline.uow() as uow:
             agent = await get_agent(uow, principal.agent_id)
     except DomainError:
@@ -36,9 +36,6 @@ async def agent_socket(ws: WebSocket) -> None:
         await ws.close(code=4401, reason="log in first: bad or missing token")
         return
     await ws.accept()
-    if not agent.active:
-        await ws.close(code=4403, reason="this agent is deactivated")
-        return
     session = AgentSession(hotline, principal, agent)
     center = session.center
     center.hub.attach(agent.id, ws)

@@ -277,3 +277,15 @@ async def test_queues_administration(api: Api) -> None:
         ("queue.create", admin),
         ("queue.update", admin),
     ]
+
+
+async def test_deactivation_and_role_changes_apply_to_live_tokens(api: Api) -> None:
+    headers = await api.login("alice")
+    me = (await api.client.get("/api/auth/me", headers=headers)).json()
+    r = await api.request("PATCH", f"/api/agents/{me['id']}", json={"role": "supervisor"})
+    assert r.status_code == 200
+    assert (await api.client.get("/api/agents", headers=headers)).status_code == 200
+    r = await api.request("PATCH", f"/api/agents/{me['id']}", json={"active": False})
+    assert r.status_code == 200
+    r = await api.client.get("/api/auth/me", headers=headers)
+    assert r.status_code == 401 and "no longer active" in r.json()["detail"]

@@ -1,17 +1,18 @@
 // The agent console: sign-in, the /ws/agent conversation, and the wiring between the parts.
 import { ApiError, get, login, session, setUnauthorizedHandler, wsUrl } from "../shared/api.js";
-import { fill, h, isTyping, setText, tx } from "../shared/dom.js";
+import { fill, isTyping, setText } from "../shared/dom.js";
 import { applyI18n, getLang, onLangChange, setLang, t } from "../shared/i18n.js";
 import { icon } from "../shared/icons.js";
 import { errorToast, toast } from "../shared/toast.js";
-import { ContactView, recordName } from "./contact.js";
+import { ContactView } from "./contact.js";
+import { installShortcuts } from "./keys.js";
 import { customerName, OfferCard } from "./offer.js";
-import { renderProfile } from "./profile.js";
+import { CustomerColumn, renderIdle, renderTabs, tabKeys } from "./panels.js";
 import { CustomersView } from "./search.js";
 import { AgentSocket } from "./socket.js";
 import { chime, setSound, soundOn, unlockAudio } from "./sound.js";
 import { StateControl } from "./state.js";
-import { desired, forgetSession, newRecord, persist, persistNow, restoreContacts, store } from "./store.js";
+import { forgetSession, newRecord, persist, persistNow, restoreContacts, store } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
 const CHIME_EVERY = 5000;
@@ -23,10 +24,9 @@ let socket = null;
 let stateCtl = null;
 let customers = null;
 let ticker = null;
-let reassert = false;
-let reconcileTimer = null;
+let reconcileRef = null;
 let lostToast = null;
-let customerColKey = null;
+let customerCol = null;
 
 // --- sign in / out ----------------------------------------------------------------------
 
@@ -81,6 +81,12 @@ function endSession(messageKey) {
   for (const v of views.values()) v.el.remove();
   views.clear();
   store.offers.clear();
+  store.contacts.clear(); // kept in sessionStorage for the same agent's next sign-in
+  store.selected = null;
+  store.hello = null;
+  if (lostToast) lostToast();
+  lostToast = null;
+  customerCol.invalidate();
   showLogin(messageKey);
 }
 
@@ -134,7 +140,7 @@ function onStatus({ status, previous }) {
     lostToast();
     lostToast = null;
   }
-  renderIdle();
+  renderIdleNow();
 }
 
 function renderConn() {
@@ -159,8 +165,7 @@ function send(type, fields, meta = {}) {
 function setState(state, reason = null) {
   const fields = { state };
   if (reason) fields.reason = reason;
-  if (send("state.set", fields) === false) return;
-  desired.set(state, reason);
+  send("state.set", fields);
 }
 
 // --- messages from the server -------------------------------------------------------------
@@ -172,35 +177,26 @@ const handlers = {
     store.me = { ...(store.me || {}), ...m.agent };
     $("agent-name").textContent = store.me.display_name || store.me.username;
     stateCtl.setReasons();
-    // The server re-sends open offers and live contacts right after; forget stale offers and
-    // let the live contacts be confirmed.
+    for (const v of views.values()) v.form?.fillOptions();
+    // Right after hello the server re-sends the state, open offers, contacts in hand and
+    // contacts awaiting wrap-up. Forget stale offers; records not re-sent by the time the
+    // pong to this ping arrives have ended elsewhere (or the server restarted).
     for (const id of [...store.offers.keys()]) removeOffer(id);
-    for (const r of store.contacts.values()) if (r.phase === "live") r.confirmed = false;
-    clearTimeout(reconcileTimer);
-    reconcileTimer = setTimeout(reconcile, 2500);
-    reassert = true;
-    if (!firstHello) toast({ kind: "success", text: "conn.restored" });
+    for (const r of store.contacts.values()) if (r.phase !== "saved") r.confirmed = false;
+    reconcileRef = socket.send("ping");
+    if (!firstHello) toast({ kind: "success", text: "conn.restored", timeout: 3000 });
   },
 
   state(m) {
-    store.agent = { ...m };
-    if (reassert) {
-      reassert = false;
-      const want = desired.get();
-      if (m.state === "offline" && want && want.state !== "offline") {
-        // We were dropped, not signed out: ask for the state the agent had chosen.
-        setState(want.state, want.reason);
-      } else if (["available", "break", "offline"].includes(m.state)) {
-        desired.set(m.state, m.reason);
-      }
-    } else if (["available", "break", "offline"].includes(m.state)) {
-      desired.set(m.state, m.reason);
-    }
-    if (m.state === "break" && m.reason === "missed offers") {
+    const before = store.agent;
+    // The time in a state is counted here: `state` carries no start time.
+    const changed = before.state !== m.state || before.reason !== m.reason;
+    store.agent = { ...m, since: m.since || (changed || !before.since ? new Date().toISOString() : before.since) };
+    if (m.state === "break" && m.reason === "missed offers" && changed) {
       toast({ kind: "error", text: "state.missed_offers" });
     }
     stateCtl.render();
-    renderIdle();
+    renderIdleNow();
   },
 
   offer(m) {
@@ -265,8 +261,25 @@ const handlers = {
   },
 
   "contact.ended"(m) {
-    const r = store.contacts.get(m.contact_id);
-    if (!r) return;
+    let r = store.contacts.get(m.contact_id);
+    if (!r) {
+      // Re-sent on connect for a contact awaiting wrap-up that this page did not know
+      // (another tab, a fresh browser): rebuild it from the contact and its customer's profile.
+      if (!m.contact) return;
+      r = newRecord({ contact: m.contact, customer: null });
+      r.startedAt = m.contact.answered_at ? Date.parse(m.contact.answered_at) : Date.now();
+      store.contacts.set(r.id, r);
+      loadProfile(r);
+    }
+    const again = r.phase === "wrapup";
+    r.confirmed = true;
+    if (again) {
+      r.wrapupUntil = m.wrapup_until || r.wrapupUntil;
+      views.get(r.id)?.update();
+      persist();
+      renderAll();
+      return;
+    }
     r.phase = "wrapup";
     r.endedAt = Date.now();
     r.wrapupUntil = m.wrapup_until || null;
@@ -299,7 +312,8 @@ const handlers = {
     r.phase = "saved";
     r.saved = { interaction_id: m.interaction_id, complaint_id: m.complaint_id ?? null };
     views.get(r.id)?.update();
-    toast({ kind: "success", text: "wrapup.saved" });
+    toast({ kind: "success", text: "wrapup.saved", timeout: 3000 });
+    loadProfile(r); // the record now holds this interaction (and complaint)
     persist();
     renderAll();
   },
@@ -315,6 +329,8 @@ const handlers = {
       else card?.reopen();
     } else if (type === "wrapup" && contactId != null) {
       views.get(contactId)?.form?.failed(m.detail);
+    } else if (type === "chat.send" && contactId != null) {
+      views.get(contactId)?.sendFailed();
     } else if (type === "contact.end" && contactId != null) {
       const v = views.get(contactId);
       if (v) v.endBtn.disabled = false;
@@ -329,18 +345,40 @@ const handlers = {
 function onMessage(msg) {
   const fn = handlers[msg.type];
   if (fn) fn(msg);
+  if (msg.type === "pong" && msg.ref_id && msg.ref_id === reconcileRef) {
+    reconcileRef = null;
+    reconcile();
+  }
   if (msg.ref_id && msg.type !== "error") pending.delete(msg.ref_id);
 }
 
-/** Live contacts the server did not re-send after a reconnect ended while we were away. */
+/** After a (re)connect: what the server did not re-send is no longer the agent's work. */
 function reconcile() {
-  for (const r of store.contacts.values()) {
-    if (r.phase === "live" && !r.confirmed) {
-      r.phase = "wrapup";
-      r.endedAt = Date.now();
-      views.get(r.id)?.update();
-    }
+  for (const r of [...store.contacts.values()]) {
+    if (r.phase !== "saved" && !r.confirmed) dropRecord(r.id);
   }
+  persist();
+  renderAll();
+}
+
+/** (Re)load a record's customer profile over REST. */
+async function loadProfile(r) {
+  const customerId = r.contact.customer_id ?? r.customer?.customer?.id;
+  if (customerId == null) return;
+  const hadProfile = !!r.customer;
+  try {
+    r.customer = await get(`/api/customers/${customerId}/profile`);
+  } catch {
+    return;
+  }
+  const v = views.get(r.id);
+  if (v && !hadProfile) {
+    // The header was drawn without the customer's name and grade: draw the view again.
+    v.el.remove();
+    views.delete(r.id);
+    ensureView(r);
+  }
+  customerCol.invalidate();
   persist();
   renderAll();
 }
@@ -415,107 +453,38 @@ function openRecord(customerId) {
 // --- rendering -----------------------------------------------------------------------------
 
 function renderAll() {
-  renderTabs();
-  renderIdle();
-  renderCustomerCol();
+  renderTabs($("contact-tabs"), views, selectContact);
+  renderIdleNow();
+  customerCol.render();
   stateCtl.render();
-  document.title = store.offers.size ? `● ${t("offer.incoming.voice")} · Hotline` : `Hotline · ${t("app.console")}`;
+  const offer = [...store.offers.values()].at(-1);
+  const channel = offer?.msg.contact.channel === "chat" ? "chat" : "voice";
+  document.title = offer ? `● ${t(`offer.incoming.${channel}`)} · Hotline` : `Hotline · ${t("app.console")}`;
   document.body.classList.toggle("has-offer", store.offers.size > 0);
-}
-
-function renderTabs() {
-  const tabs = $("contact-tabs");
-  const records = [...store.contacts.values()];
-  if (store.selected != null && !store.contacts.has(store.selected)) store.selected = records.at(-1)?.id ?? null;
-  for (const [id, v] of views) v.el.hidden = id !== store.selected;
-  tabs.hidden = records.length < 2;
-  if (tabs.hidden) return;
-  fill(
-    tabs,
-    records.map((r) => {
-      const selected = r.id === store.selected;
-      const channel = r.contact.channel === "chat" ? "chat" : "voice";
-      return h(
-        "button",
-        {
-          class: `tab ph-${r.phase}`,
-          type: "button",
-          role: "tab",
-          "aria-selected": String(selected),
-          "aria-controls": `panel-${r.id}`,
-          tabindex: selected ? "0" : "-1",
-          "data-contact-id": r.id,
-          onclick: () => selectContact(r.id),
-        },
-        icon(channel === "chat" ? "chat" : "phone", 14),
-        h("span", { class: "tab-name", text: recordName(r) }),
-        r.phase === "wrapup" ? h("span", { class: "badge tab-phase", i18n: "contact.wrapping" }) : null,
-        r.phase === "saved" ? h("span", { class: "badge tag-ok tab-phase", i18n: "contact.saved" }) : null,
-        r.unread ? h("span", { class: "unread", text: r.unread }) : null,
-      );
-    }),
-  );
+  // A dot on "Workspace" while the agent looks at a customer and work is waiting there.
+  const waiting = [...store.contacts.values()].some((r) => r.phase === "live" || r.phase === "wrapup");
+  $("nav-work").classList.toggle("attention", waiting);
 }
 
 function selectContact(id) {
-  store.selected = id;
-  const r = store.contacts.get(id);
+  store.selected = String(id);
+  const r = store.contacts.get(store.selected);
   if (r) r.unread = 0;
   renderAll();
-  views.get(id)?.focus();
+  views.get(store.selected)?.focus();
 }
 
-function renderIdle() {
-  const idle = $("idle");
-  const show = store.contacts.size === 0 && store.offers.size === 0;
-  idle.hidden = !show;
-  if (!show) return;
-  const state = socket && socket.status !== "open" && !store.hello ? "connecting" : store.agent.state;
-  const key = `idle.${state}`;
-  const canGo = ["offline", "break"].includes(state);
-  fill(
-    idle,
-    h(
-      "div",
-      { class: `idle-card idle-${state}` },
-      h("span", { class: "idle-dot", "aria-hidden": "true" }),
-      h("h2", { i18n: `${key}.title` }),
-      h("p", { class: "muted", i18n: `${key}.body` }),
-      canGo
-        ? h("button", { class: "btn btn-ok btn-lg idle-go", type: "button", onclick: () => setState("available") }, tx("state.go_available"))
-        : null,
-    ),
-  );
-}
-
-function renderCustomerCol() {
-  const col = $("customer-col");
-  const offer = [...store.offers.values()].at(-1);
-  const record = store.contacts.get(store.selected);
-  const source = offer ? { kind: "offer", id: offer.msg.contact.id, customer: offer.msg.customer, from: offer.msg.contact.from } : record ? { kind: "contact", id: record.id, customer: record.customer, from: record.contact.from } : null;
-  const key = source ? `${source.kind}:${source.id}:${source.customer?.customer?.id ?? ""}` : "none";
-  if (key === customerColKey) return;
-  customerColKey = key;
-  if (!source) {
-    fill(col, h("div", { class: "customer-empty" }, icon("user", 28), h("p", { i18n: "profile.empty" })));
-    return;
-  }
-  if (!source.customer?.customer) {
-    fill(col, h("div", { class: "customer-empty" }, icon("user", 28), h("h2", { i18n: "offer.new_customer" }), h("p", { text: source.from || "" })));
-    return;
-  }
-  fill(col, renderProfile(source.customer, { onOpenRecord: openRecord }));
-  col.scrollTop = 0;
+function renderIdleNow() {
+  const connecting = !!socket && socket.status !== "open" && !store.hello;
+  renderIdle($("idle"), { connecting, onAvailable: () => setState("available") });
 }
 
 function setView(name) {
   const work = name === "work";
   $("view-work").hidden = !work;
   $("view-customers").hidden = work;
-  $("nav-work").toggleAttribute("aria-current", work);
-  $("nav-customers").toggleAttribute("aria-current", !work);
-  if (work) $("nav-work").setAttribute("aria-current", "page");
-  else $("nav-customers").setAttribute("aria-current", "page");
+  $(work ? "nav-work" : "nav-customers").setAttribute("aria-current", "page");
+  $(work ? "nav-customers" : "nav-work").removeAttribute("aria-current");
 }
 
 function tick() {
@@ -545,60 +514,12 @@ function renderSoundButton() {
   fill(btn, icon(on ? "bell" : "bell-off", 16));
 }
 
-// --- keyboard -------------------------------------------------------------------------------
-
 function topOfferCard() {
   for (const el of $("offers").children) {
-    const card = cards.get(el.dataset.contactId) || [...cards.values()].find((c) => c.el === el);
+    const card = [...cards.values()].find((c) => c.el === el);
     if (card && card.entry.status === "open") return card;
   }
   return null;
-}
-
-function onKeyDown(e) {
-  if ($("keys-dialog").open || $("app").hidden) return;
-  const card = topOfferCard();
-  const key = e.key;
-  if (e.altKey && !e.ctrlKey && !e.metaKey && card) {
-    if (e.code === "KeyA") {
-      e.preventDefault();
-      card.accept();
-      return;
-    }
-    if (e.code === "KeyR") {
-      e.preventDefault();
-      card.toggleReject(true);
-      return;
-    }
-  }
-  if (e.altKey || e.ctrlKey || e.metaKey) return;
-  if (card && key === "Escape" && card.rejecting) {
-    e.preventDefault();
-    card.toggleReject(false);
-    return;
-  }
-  if (isTyping(e.target)) return;
-  if (card) {
-    const onButton = e.target.closest?.("button, a, summary, input") && !card.acceptBtn.contains(e.target);
-    if ((key === "a" || key === "A") || (key === "Enter" && !onButton)) {
-      e.preventDefault();
-      card.accept();
-      return;
-    }
-    if (key === "r" || key === "R" || key === "Escape") {
-      e.preventDefault();
-      card.toggleReject(true);
-      return;
-    }
-  }
-  if (key === "/") {
-    e.preventDefault();
-    setView("customers");
-    customers.focus();
-  } else if (key === "?") {
-    e.preventDefault();
-    $("keys-dialog").showModal();
-  }
 }
 
 // --- start -------------------------------------------------------------------------------
@@ -626,7 +547,16 @@ function boot() {
     setView("customers");
     customers.focus();
   });
-  document.addEventListener("keydown", onKeyDown);
+  installShortcuts({
+    topCard: topOfferCard,
+    isActive: () => !$("keys-dialog").open && !$("app").hidden,
+    onSearch: () => {
+      setView("customers");
+      customers.focus();
+    },
+    onHelp: () => $("keys-dialog").showModal(),
+  });
+  tabKeys($("contact-tabs"), selectContact);
   document.addEventListener("pointerdown", unlockAudio, { passive: true });
   document.addEventListener("keydown", unlockAudio, { passive: true });
   window.addEventListener("pagehide", persistNow);
@@ -651,6 +581,7 @@ function boot() {
     results: $("search-results"),
     record: $("record"),
   });
+  customerCol = new CustomerColumn($("customer-col"), { onOpenRecord: openRecord });
   renderSoundButton();
   if (session.token) startConsole();
   else showLogin();

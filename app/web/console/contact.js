@@ -44,6 +44,8 @@ export class ContactView {
     // chat
     this.log = h("ol", { class: "chat-log", "aria-live": "polite" });
     setAttrText(this.log, "aria-label", "chat.log");
+    this.emptyEl = h("li", { class: "chat-empty faint", i18n: "chat.empty" });
+    this.log.append(this.emptyEl);
     this.composer = h("textarea", { class: "chat-input", rows: 2, maxlength: 4000 });
     setAttrText(this.composer, "placeholder", "chat.placeholder");
     setAttrText(this.composer, "aria-label", "chat.placeholder");
@@ -150,7 +152,7 @@ export class ContactView {
         this.body,
         h(
           "div",
-          { class: "saved-card", role: "status" },
+          { class: "saved-card", role: "status", "data-interaction-id": s.interaction_id ?? "", "data-complaint-id": s.complaint_id ?? "" },
           h("span", { class: "saved-icon" }, icon("check", 22)),
           h(
             "div",
@@ -204,6 +206,7 @@ export class ContactView {
     const text = this.composer.value.trim();
     if (!text || this.record.phase !== "live") return;
     if (this.handlers.onSend(this.record, text) === false) return;
+    this.lastSent = text;
     this.composer.value = "";
     this.composer.focus();
   }
@@ -220,9 +223,16 @@ export class ContactView {
       h("div", { class: "msg-meta" }, tx(`chat.from.${from}`), m.at ? h("time", { datetime: m.at, dataset: { fmt: "time" }, text: formatDate(m.at, "time") }) : null),
       h("div", { class: "msg-text", text: m.text }),
     );
+    this.emptyEl.remove();
     this.log.append(item);
     this.log.scrollTop = this.log.scrollHeight;
     return true;
+  }
+
+  /** chat.send was refused: give the agent their text back. */
+  sendFailed() {
+    if (this.lastSent && !this.composer.value) this.composer.value = this.lastSent;
+    this.lastSent = null;
   }
 
   focus() {

@@ -3,7 +3,7 @@
 // contact's own details: IVR path, what the caller entered, why it was routed here.
 import { h, tx } from "../shared/dom.js";
 import { icon } from "../shared/icons.js";
-import { clock, formatDate, tOr } from "../shared/i18n.js";
+import { clock, formatDate } from "../shared/i18n.js";
 import { catalog, store } from "./store.js";
 
 const KNOWN_GRADES = ["vip", "key", "ordinary", "small", "prospect"];
@@ -132,13 +132,17 @@ export function renderProfile(profile, opts = {}) {
       fact("profile.emails", (c.emails || []).join(", ")),
       fact("profile.company", c.company),
       fact("profile.account_manager", manager),
-      fact("profile.language", c.language),
+      fact("profile.language", c.language ? tx(`language.${c.language}`) : null),
       fact("profile.since", timeEl(c.created_at, "date")),
       fact("profile.rating", rating),
     ),
   );
 
   if (opts.withLists !== false) {
+    // opts.currentInteraction: the contact on screen, already part of the history; left out.
+    const all = profile.last_interactions || [];
+    const history = all.filter((i) => String(i.id) !== String(opts.currentInteraction));
+    const total = (profile.interaction_count ?? all.length) - (all.length - history.length);
     root.append(
       section(
         "profile.open_complaints",
@@ -147,8 +151,8 @@ export function renderProfile(profile, opts = {}) {
       ),
       section(
         "profile.last_interactions",
-        profile.interaction_count ?? profile.last_interactions?.length,
-        timeline(profile.last_interactions || [], "profile.no_interactions"),
+        total,
+        timeline(history, "profile.no_interactions"),
       ),
     );
   }
@@ -206,7 +210,11 @@ export function timeline(items, emptyKey) {
           h(
             "div",
             { class: "tl-body" },
-            i.disposition ? h("span", { class: "badge disp", label: catalog.disposition(i.disposition) }) : h("span", { class: "badge", text: tOr(`istatus.${i.status}`, i.status) }),
+            i.disposition
+              ? h("span", { class: "badge disp", label: catalog.disposition(i.disposition) })
+              : i.status === "ended" && i.end_reason
+                ? h("span", { class: "badge", i18n: `end.${i.end_reason}` })
+                : h("span", { class: "badge", i18n: `istatus.${i.status}` }),
             i.notes ? h("span", { class: "tl-notes", text: i.notes, title: i.notes }) : null,
           ),
           meta.length ? h("div", { class: "tl-meta" }, meta.flatMap((m, n) => (n ? [" · ", m] : [m]))) : null,
@@ -268,11 +276,25 @@ function pathItem(step) {
   return input != null && input !== "" ? `${name} (${input})` : String(name);
 }
 
-function candidateName(c) {
-  if (c == null) return "";
-  if (typeof c !== "object") return String(c);
-  const base = c.display_name || c.username || c.name || (c.agent_id != null ? `#${c.agent_id}` : c.id != null ? `#${c.id}` : "?");
-  return base;
+/** A routing candidate {agent_id, eligible, rank, why_not, note}: "you · 1", "#5 · busy". */
+function candidateChip(c) {
+  if (c == null || typeof c !== "object") return h("span", { class: "chip", text: String(c ?? "") });
+  const id = c.agent_id ?? c.id;
+  const me = store.me && id != null && String(id) === String(store.me.id);
+  const name = c.display_name || c.username || c.name;
+  const whoNode = me ? tx("common.you") : h("span", { text: name || `#${id}` });
+  const tail =
+    c.eligible === false
+      ? h("span", { class: "faint", text: ` · ${c.why_not || ""}` })
+      : c.rank != null
+        ? h("span", { class: "faint" }, " · ", tx("offer.rank", { n: c.rank }))
+        : null;
+  return h(
+    "span",
+    { class: `chip cand ${c.eligible === false ? "cand-no" : ""} ${c.rank === 1 ? "cand-chosen" : ""}`, title: c.note || c.why_not || undefined },
+    whoNode,
+    tail,
+  );
 }
 
 /** IVR path, caller input, routing explanation and wait of a contact. */
@@ -285,7 +307,7 @@ export function contactFacts(contact, explanation) {
   add("offer.queue", contact.queue ? h("span", { label: catalog.queue(contact.queue) }) : null);
   add("offer.from", contact.from);
   add("offer.intent", contact.intent);
-  add("offer.language", contact.language);
+  add("offer.language", contact.language ? tx(`language.${contact.language}`) : null);
   const path = contact.ivr_path || [];
   if (path.length) {
     add(
@@ -313,11 +335,13 @@ export function contactFacts(contact, explanation) {
     const bits = [];
     if (explanation.rule) bits.push(h("span", {}, tx("offer.rule"), ": ", h("b", { text: explanation.rule })));
     if (explanation.step_label || explanation.step != null) {
-      const stepText = explanation.step_label || String(explanation.step);
-      const ofSteps = explanation.steps ? ` (${Number(explanation.step) + 1}/${Array.isArray(explanation.steps) ? explanation.steps.length : explanation.steps})` : "";
-      bits.push(h("span", {}, tx("offer.step"), ": ", h("b", { text: stepText + (explanation.step_label && explanation.step != null ? ofSteps : "") })));
+      // step is 1-based; steps is how many the rule has.
+      const of = explanation.step != null && explanation.steps ? ` (${explanation.step}/${explanation.steps})` : "";
+      bits.push(h("span", {}, tx("offer.step"), ": ", h("b", { text: `${explanation.step_label || explanation.step}${of}` })));
     }
-    if (explanation.priority != null) bits.push(h("span", {}, tx("offer.priority"), ": ", h("b", { class: "num", text: explanation.priority })));
+    if (explanation.priority != null) {
+      bits.push(h("span", {}, tx("offer.priority"), ": ", h("b", { class: "num", text: Math.round(explanation.priority * 10) / 10 })));
+    }
     if (bits.length) dl.append(h("dt", { class: "sr-only" }, tx("offer.rule")), h("dd", { class: "rule-line" }, bits));
     const cands = explanation.candidates || [];
     if (cands.length) {
@@ -326,7 +350,7 @@ export function contactFacts(contact, explanation) {
         h(
           "span",
           { class: "attrs" },
-          cands.slice(0, 8).map((c) => h("span", { class: "chip", title: typeof c === "object" ? c.reason || c.why || "" : "" , text: candidateName(c) })),
+          cands.slice(0, 8).map(candidateChip),
           cands.length > 8 ? h("span", { class: "faint", text: `+${cands.length - 8}` }) : null,
         ),
       );

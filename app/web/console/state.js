@@ -70,8 +70,8 @@ export class StateControl {
     document.body.dataset.agentState = a.state;
     if (a.state === "break" && a.reason) {
       setText(text, "state.break_with", { reason: { $label: catalog.breakReason(a.reason) } });
-    } else if (a.reason && (a.state === "busy" || a.state === "wrapup" || a.state === "offered")) {
-      setText(text, "state.pending_break", { reason: { $label: catalog.breakReason(a.reason) } });
+    } else if (a.pending_break && a.state !== "break") {
+      setText(text, "state.pending_break", { reason: { $label: catalog.breakReason(a.pending_break) } });
     } else {
       setText(text, `state.${a.state}`);
     }

@@ -3,7 +3,6 @@
 // sessionStorage; the server is still the source of truth and re-sends live work on connect.
 
 const CONTACTS_KEY = "hotline.contacts";
-const DESIRED_KEY = "hotline.desired_state";
 
 export const store = {
   me: null, // the logged-in agent (from login, then hello.agent)
@@ -38,9 +37,15 @@ export function newRecord(msg) {
 
 // --- catalog from hello ---------------------------------------------------------------
 
+// Reasons the server sets by itself (not in hello.break_reasons).
+const SYSTEM_REASONS = {
+  "connection lost": { label_en: "Connection lost", label_zh: "连接中断" },
+  "missed offers": { label_en: "Missed offers", label_zh: "多次未接" },
+};
+
 function find(list, code) {
   const item = (list || []).find((x) => x.code === code);
-  return item || { code, label_en: code, label_zh: code };
+  return item || { code, ...(SYSTEM_REASONS[code] || { label_en: code, label_zh: code }) };
 }
 
 export const catalog = {
@@ -52,7 +57,8 @@ export const catalog = {
   categories: () => store.hello?.complaint_categories || [],
   queue: (name) => {
     const q = store.queues.get(name);
-    return q ? { code: name, label_en: q.display_name || name, label_zh: q.display_name || name } : { code: name, label_en: name, label_zh: name };
+    const text = q?.display_name || name;
+    return { code: name, label_en: text, label_zh: text };
   },
 };
 
@@ -92,24 +98,9 @@ export function restoreContacts() {
 
 export function forgetSession() {
   sessionStorage.removeItem(CONTACTS_KEY);
-  sessionStorage.removeItem(DESIRED_KEY);
   store.contacts.clear();
   store.offers.clear();
   store.selected = null;
   store.hello = null;
   store.me = null;
 }
-
-/** The state the agent last chose (available/break/offline), to restore after a reconnect. */
-export const desired = {
-  get() {
-    try {
-      return JSON.parse(sessionStorage.getItem(DESIRED_KEY) || "null");
-    } catch {
-      return null;
-    }
-  },
-  set(state, reason = null) {
-    sessionStorage.setItem(DESIRED_KEY, JSON.stringify({ state, reason }));
-  },
-};

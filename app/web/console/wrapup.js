@@ -1,5 +1,5 @@
 // The wrap-up form: outcome (disposition), notes, an optional complaint and callback.
-import { h, setText, tx } from "../shared/dom.js";
+import { fill, h, setText, tx } from "../shared/dom.js";
 import { catalog } from "./store.js";
 
 const SEVERITIES = ["low", "medium", "high", "critical"];
@@ -32,25 +32,14 @@ export class WrapupForm {
     });
     const fid = (name) => `wu-${name}-${id}`;
 
-    this.disposition = h(
-      "select",
-      { id: fid("disp"), name: "disposition", required: true },
-      h("option", { value: "", i18n: "wrapup.choose" }),
-      catalog.dispositions().map((d) => h("option", { value: d.code, label: d })),
-    );
-    this.disposition.value = draft.disposition;
+    this.disposition = h("select", { id: fid("disp"), name: "disposition", required: true });
     this.notes = h("textarea", { id: fid("notes"), name: "notes", rows: 4, maxlength: 10000 });
     this.notes.value = record.notes || "";
 
     this.complaintOn = h("input", { type: "checkbox", id: fid("cp-on"), name: "complaint" });
     this.complaintOn.checked = draft.complaint.on;
-    this.category = h(
-      "select",
-      { id: fid("cat"), name: "category" },
-      h("option", { value: "", i18n: "wrapup.choose" }),
-      catalog.categories().map((c) => h("option", { value: c.code, label: c })),
-    );
-    this.category.value = draft.complaint.category;
+    this.category = h("select", { id: fid("cat"), name: "category" });
+    this.fillOptions();
     this.severity = h(
       "div",
       { class: "seg", role: "radiogroup", "aria-labelledby": fid("sev-l") },
@@ -122,6 +111,15 @@ export class WrapupForm {
     });
   }
 
+  /** Options come from hello; a form restored before hello gets them when it arrives. */
+  fillOptions() {
+    const d = this.record.draft;
+    fill(this.disposition, h("option", { value: "", i18n: "wrapup.choose" }), catalog.dispositions().map((x) => h("option", { value: x.code, label: x })));
+    fill(this.category, h("option", { value: "", i18n: "wrapup.choose" }), catalog.categories().map((x) => h("option", { value: x.code, label: x })));
+    this.disposition.value = d.disposition;
+    this.category.value = d.complaint.category;
+  }
+
   sync() {
     const d = this.record.draft;
     d.disposition = this.disposition.value;
@@ -136,6 +134,10 @@ export class WrapupForm {
     this.callbackBox.hidden = !d.callback.on;
     for (const el of this.el.querySelectorAll("[aria-invalid]")) {
       if (el.value) el.removeAttribute("aria-invalid");
+    }
+    if (!this.el.querySelector("[aria-invalid]")) {
+      delete this.errorEl.dataset.i18n;
+      this.errorEl.textContent = "";
     }
     this.onChange(this.record);
   }

@@ -70,14 +70,6 @@ export function setLabel(el, item) {
 /** <span> with translated text. */
 export const tx = (key, args, cls) => h("span", { class: cls, i18n: key, args });
 
-export function clear(el) {
-  el.replaceChildren();
-}
-
-export function show(el, visible = true) {
-  el.hidden = !visible;
-}
-
 export function isTyping(target) {
   const el = target || document.activeElement;
   if (!el) return false;

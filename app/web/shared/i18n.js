@@ -69,6 +69,8 @@ const en = {
   "idle.available.body": "New calls and chats will appear here with the customer's profile.",
   "idle.break.title": "You're on a break",
   "idle.break.body": "Choose Available when you are ready to take contacts again.",
+  "idle.not_ready.title": "Signed in, not ready yet",
+  "idle.not_ready.body": "Choose Available when you are ready to take calls and chats.",
   "idle.offline.title": "You're offline",
   "idle.offline.body": "Choose Available to start receiving calls and chats.",
   "idle.wrapup.title": "After-call work",
@@ -96,6 +98,7 @@ const en = {
   "offer.step": "Step",
   "offer.priority": "Priority",
   "offer.candidates": "Candidates",
+  "offer.rank": "rank {n}",
   "offer.ivr": "IVR path",
   "offer.entered": "Caller entered",
   "offer.reject_title": "Reason for rejecting",
@@ -196,6 +199,8 @@ const en = {
   "profile.do_not_contact": "Do not contact",
   "profile.full_record": "Full record",
   "profile.interactions_total": "{n} in total",
+  "language.zh": "Chinese",
+  "language.en": "English",
 
   "grade.vip": "VIP",
   "grade.key": "Key",
@@ -219,6 +224,16 @@ const en = {
   "complaint.overdue": "overdue by {d}",
   "complaint.n": "Complaint #{id}",
 
+  "istatus.queued": "Queued",
+  "istatus.offered": "Offered",
+  "istatus.active": "In progress",
+  "istatus.wrapup": "Wrap-up",
+  "istatus.ended": "Ended",
+  "end.completed": "Completed",
+  "end.abandoned": "Abandoned",
+  "end.timed_out": "Timed out in queue",
+  "end.interrupted": "Interrupted",
+  "end.failed": "Failed",
   "channel.voice": "Call",
   "channel.chat": "Chat",
   "interaction.wait": "waited {t}",
@@ -229,7 +244,7 @@ const en = {
 
   "search.title": "Find a customer",
   "search.label": "Phone, e-mail or name",
-  "search.placeholder": "e.g. 138 0000 0001, li@example.com, Li Wei",
+  "search.placeholder": "Phone, e-mail or name",
   "search.submit": "Search",
   "search.by.phone": "Searching by phone",
   "search.by.email": "Searching by e-mail",
@@ -333,6 +348,8 @@ const zh = {
   "idle.available.body": "新的来电和会话会连同客户档案显示在这里。",
   "idle.break.title": "您正在小休",
   "idle.break.body": "准备好接待客户时，请点击“示闲”。",
+  "idle.not_ready.title": "已登录，尚未就绪",
+  "idle.not_ready.body": "准备好接听来电和会话时，请点击“示闲”。",
   "idle.offline.title": "您当前离线",
   "idle.offline.body": "点击“示闲”即可开始接收来电和会话。",
   "idle.wrapup.title": "话后处理",
@@ -360,6 +377,7 @@ const zh = {
   "offer.step": "步骤",
   "offer.priority": "优先级",
   "offer.candidates": "候选坐席",
+  "offer.rank": "第 {n} 位",
   "offer.ivr": "IVR 路径",
   "offer.entered": "来电者输入",
   "offer.reject_title": "拒绝原因",
@@ -460,6 +478,8 @@ const zh = {
   "profile.do_not_contact": "勿扰",
   "profile.full_record": "完整档案",
   "profile.interactions_total": "共 {n} 条",
+  "language.zh": "中文",
+  "language.en": "英文",
 
   "grade.vip": "贵宾",
   "grade.key": "重要客户",
@@ -483,6 +503,16 @@ const zh = {
   "complaint.overdue": "已超期 {d}",
   "complaint.n": "投诉 #{id}",
 
+  "istatus.queued": "排队中",
+  "istatus.offered": "分配中",
+  "istatus.active": "进行中",
+  "istatus.wrapup": "话后处理",
+  "istatus.ended": "已结束",
+  "end.completed": "已完成",
+  "end.abandoned": "客户放弃",
+  "end.timed_out": "排队超时",
+  "end.interrupted": "已中断",
+  "end.failed": "失败",
   "channel.voice": "电话",
   "channel.chat": "在线会话",
   "interaction.wait": "等待 {t}",
@@ -493,7 +523,7 @@ const zh = {
 
   "search.title": "查找客户",
   "search.label": "电话、邮箱或姓名",
-  "search.placeholder": "例如 138 0000 0001、li@example.com、李伟",
+  "search.placeholder": "电话、邮箱或姓名",
   "search.submit": "搜索",
   "search.by.phone": "按电话搜索",
   "search.by.email": "按邮箱搜索",
@@ -558,7 +588,9 @@ export function getLang() {
 
 /** Translate; args fill {name} slots (see formatArg). */
 export function t(key, args) {
-  let text = dictionaries[lang]?.[key] ?? dictionaries.en[key] ?? key;
+  // An unknown key (a code the server added later) reads as its last part: "end.timed_out" →
+  // "timed out".
+  let text = dictionaries[lang]?.[key] ?? dictionaries.en[key] ?? key.split(".").pop().replace(/_/g, " ");
   if (args) {
     text = text.replace(/\{(\w+)\}/g, (m, name) => {
       if (!(name in args)) return m;
@@ -580,12 +612,6 @@ function formatArg(v) {
     if ("$label" in v) return label(v.$label);
   }
   return String(v ?? "");
-}
-
-/** Translate when the key exists, otherwise a readable form of the raw value. */
-export function tOr(key, raw) {
-  const known = dictionaries[lang]?.[key] ?? dictionaries.en[key];
-  return known ?? String(raw ?? "").replace(/_/g, " ");
 }
 
 /** A server label {code, label_en, label_zh} in the current language. */
@@ -671,8 +697,9 @@ export function humanDuration(seconds) {
   if (s < 60) return t("dur.lt_min");
   if (s < 3600) return t("dur.min", { n: Math.round(s / 60) });
   if (s < 86400) {
-    const h = Math.floor(s / 3600);
-    const m = Math.round((s % 3600) / 60);
+    const total = Math.round(s / 60); // minutes, rounded once so 59.6 min never shows as "60 min"
+    const h = Math.floor(total / 60);
+    const m = total % 60;
     return m ? t("dur.h_min", { h, m }) : t("dur.h", { n: h });
   }
   return t("dur.d", { n: Math.round(s / 86400) });
@@ -692,9 +719,5 @@ export function formatMoney(n) {
   return `¥${formatNumber(n, 0)}`;
 }
 
-export function formatPercent(x) {
-  if (x == null) return "—";
-  return `${Math.round(Number(x) * 100)}%`;
-}
 
 document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
