@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 class Socket(Protocol):
     async def send_json(self, data: Any, mode: str = "text") -> None: ...
 
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
 
 class AgentHub:
     def __init__(self) -> None:
@@ -39,6 +41,17 @@ class AgentHub:
 
     def connected_agents(self) -> list[int]:
         return list(self._sockets)
+
+    async def disconnect(self, agent_id: int, code: int = 1012, reason: str = "") -> int:
+        """Close every socket of the agent from the server side (a restart, a forced logout);
+        each socket's own handler then detaches it. Returns how many were closed."""
+        sockets = list(self._sockets.get(agent_id, ()))
+        for socket in sockets:
+            try:
+                await socket.close(code=code, reason=reason)
+            except Exception:  # already gone
+                log.info("agent %s: a socket was already closed", agent_id)
+        return len(sockets)
 
     async def send(self, agent_id: int, message: dict[str, Any]) -> int:
         """Deliver to every socket of the agent; returns how many took it."""

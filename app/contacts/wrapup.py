@@ -29,7 +29,9 @@ async def save_wrapup(
     )
     if interaction is None or interaction.agent_id != actor.agent_id:
         raise NotFound(f"contact {data.contact_id} is not one of yours")
-    if interaction.status not in ("wrapup", "ended") or interaction.answered_at is None:
+    if interaction.status == "ended" and interaction.disposition is not None:
+        raise Conflict(f"contact {data.contact_id} is already wrapped up")
+    if interaction.status != "wrapup":
         raise Conflict(f"contact {data.contact_id} has not ended yet; end it before wrapping up")
     if data.disposition not in console.codes("dispositions"):
         raise Invalid(f"unknown disposition {data.disposition!r}", field="disposition")
@@ -39,7 +41,7 @@ async def save_wrapup(
     if data.callback_at is not None:
         interaction.attributes = {
             **interaction.attributes,
-            "callback_at": data.callback_at.isoformat(),
+            "_callback_at": data.callback_at.isoformat(),
         }
     complaint_id = None
     if data.complaint is not None:
