@@ -45,10 +45,14 @@ async def agent_socket(ws: WebSocket) -> None:
         for message in await session.live_messages():
             await ws.send_json(message)
         while True:
-            raw = await ws.receive_text()
+            frame = await ws.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
             ref = ref_id = None
             try:
-                message = json.loads(raw)
+                if frame.get("text") is None:
+                    raise Invalid("send JSON text frames, not binary")
+                message = json.loads(frame["text"])
                 if isinstance(message, dict):
                     ref, ref_id = message.get("type"), message.get("id")
                 for reply in await session.handle(message):

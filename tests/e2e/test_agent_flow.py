@@ -95,6 +95,8 @@ async def test_bad_messages_get_clear_errors_and_the_socket_stays(live: LiveServ
     alice = await AgentClient(live, "alice").connect()
     await alice.ws.send("not json")
     assert (await alice.expect("error"))["code"] == "invalid"
+    await alice.ws.send(b"\x00\x01")
+    assert "binary" in (await alice.expect("error"))["detail"]
     await alice.send("offer.accept", contact_id="999", id="m1")
     error = await alice.expect("error", ref="offer.accept")
     assert error["ref_id"] == "m1" and error["code"] in ("conflict", "not_found")
