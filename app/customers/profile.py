@@ -14,12 +14,20 @@ from app.customers.value_schemas import ValueOut
 from app.db.repositories.complaints import ComplaintRepository
 from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.interactions import InteractionRepository
+from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
 from app.interactions.schemas import InteractionOut
 
 
+class AgentBrief(BaseModel):
+    id: int
+    display_name: str
+    team: str | None
+
+
 class CustomerProfile(BaseModel):
     customer: CustomerOut
+    account_manager: AgentBrief | None
     value: ValueOut | None
     last_interactions: list[InteractionOut]
     interaction_count: int
@@ -35,8 +43,14 @@ async def build_profile(uow: UnitOfWork, customer_id: int) -> CustomerProfile:
         customer_id=customer_id, status=sorted(OPEN_STATUSES), limit=100
     )
     avg, n = await InteractionRepository(uow.session).rating_summary(customer_id)
+    manager = None
+    if customer.account_manager_id is not None:
+        agent = await StaffRepository(uow.session).get_agent(customer.account_manager_id)
+        if agent is not None:
+            manager = AgentBrief(id=agent.id, display_name=agent.display_name, team=agent.team)
     return CustomerProfile(
         customer=await load_out(CustomerRepository(uow.session), customer),
+        account_manager=manager,
         value=await value_of(uow, customer_id),
         last_interactions=[InteractionOut.model_validate(i) for i in interactions],
         interaction_count=count,

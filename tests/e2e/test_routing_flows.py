@@ -81,6 +81,7 @@ async def test_vip_goes_to_the_account_manager(live: LiveServer) -> None:
     assert offer["explanation"]["rule"] == "vip"
     assert "account manager" in offer["explanation"]["reason"]
     assert offer["customer"]["value"]["grade"] == "vip"
+    assert offer["customer"]["account_manager"]["display_name"] == "Bob"
     await agents["alice"].nothing("offer")
 
 

@@ -121,6 +121,7 @@ export function renderProfile(profile, opts = {}) {
       ? h("span", {}, icon("star", 13, "icon star"), " ", tx("profile.ratings", { avg: profile.average_rating, n: profile.ratings }))
       : tx("profile.no_ratings", null, "faint");
   const manager =
+    profile.account_manager?.display_name ??
     c.account_manager?.display_name ??
     c.account_manager_name ??
     (c.account_manager_id != null ? who(c.account_manager_id) : null);
