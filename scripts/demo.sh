@@ -17,6 +17,7 @@ done
 cat <<MSG
 
 Hotline on http://$host:$port
+  agent console   http://$host:$port/console   (log in as alice / hotline-demo)
   API docs        http://$host:$port/docs
 MSG
 exec .venv/bin/hotline serve "$@"
