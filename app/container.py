@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.customers.valuation import Valuation
 from app.db.uow import UnitOfWork
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from app.contacts.center import ContactCenter
+    from app.contacts.console_config import ConsoleConfig
+    from app.contacts.presence import Presence
 
 
 @dataclass
@@ -19,6 +24,8 @@ class Hotline:
     engine: AsyncEngine
     uow: Callable[[], UnitOfWork]
     valuation: Valuation
+    console: ConsoleConfig
+    center: ContactCenter
+    presence: Presence
     redis: Any = None
     secret: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)

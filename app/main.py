@@ -41,8 +41,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings.effective_database_url)
+        # Config files first: a bad one stops start-up with its message, before anything opens.
         valuation = Valuation(load_grading_config(settings.grades_file))
+        console = load_console_config(settings.console_file)
         engine = make_engine(settings)
+        uow = uow_factory(make_sessionmaker(engine))
+        center, presence = await build_center(settings, uow)
         redis = None
         if settings.redis_url:
             import redis.asyncio as aioredis
@@ -51,14 +55,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         hotline = Hotline(
             settings=settings,
             engine=engine,
-            uow=uow_factory(make_sessionmaker(engine)),
+            uow=uow,
             valuation=valuation,
+            console=console,
+            center=center,
+            presence=presence,
             redis=redis,
             secret=settings.effective_secret(),
         )
-        hotline.extras["console"] = load_console_config(settings.console_file)
-        center, presence = await build_center(settings, hotline.uow)
-        hotline.extras["center"], hotline.extras["presence"] = center, presence
         center.start()
         app.state.hotline = hotline
         log.info("hotline up: database=%s", engine.dialect.name)

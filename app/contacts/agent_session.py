@@ -27,8 +27,8 @@ class AgentSession:
         self.hotline = hotline
         self.principal = principal
         self.agent = agent
-        self.center = hotline.extras["center"]
-        self.presence = hotline.extras["presence"]
+        self.center = hotline.center
+        self.presence = hotline.presence
         self.aid = str(agent.id)
 
     def hello(self) -> dict[str, Any]:
@@ -48,7 +48,7 @@ class AgentSession:
             },
             "wrapup_seconds": router.settings.wrapup_seconds,
             "offer_timeout_seconds": router.settings.offer_timeout,
-            **self.hotline.extras["console"].as_hello(),
+            **self.hotline.console.as_hello(),
         }
 
     async def live_messages(self) -> list[dict[str, Any]]:
@@ -115,7 +115,7 @@ class AgentSession:
         if state not in STATES:
             raise Invalid(f"state must be one of {', '.join(STATES)}", field="state")
         if state == "break":
-            reasons = self.hotline.extras["console"].codes("break_reasons")
+            reasons = self.hotline.console.codes("break_reasons")
             if reason not in reasons:
                 raise Invalid(f"a break needs a reason: one of {', '.join(sorted(reasons))}")
         await self.presence.set_state(self.agent, state, reason if state == "break" else None)
@@ -164,7 +164,7 @@ class AgentSession:
                 uow,
                 data,
                 self.principal,
-                self.hotline.extras["console"],
+                self.hotline.console,
                 s.complaint_deadline_hours,
                 self.hotline.valuation,
             )

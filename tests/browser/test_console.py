@@ -109,7 +109,7 @@ async def go_available(page: Page) -> None:
 
 async def drop_agent_sockets(live: LiveServer, agent_id: int) -> int:
     """Close the agent's sockets from the server side, as a network cut or a proxy would."""
-    return await live.app.state.hotline.extras["center"].hub.disconnect(agent_id)
+    return await live.app.state.hotline.center.hub.disconnect(agent_id)
 
 
 async def test_offer_accept_end_wrap_up_with_complaint_then_find_it(
@@ -234,7 +234,7 @@ async def test_reconnect_and_reload_restore_state_and_live_call(
     await expect(page.locator("#state-pill")).to_have_attribute("data-state", "busy")
     await expect(panel).to_have_attribute("data-phase", "live")
     await expect(panel.locator(".notes")).to_have_value("notes typed before the cut")
-    assert live.app.state.hotline.extras["center"].hub.connected(alice)
+    assert live.app.state.hotline.center.hub.connected(alice)
 
     # A reload of the tab: the token is in sessionStorage; the server re-sends the call.
     await page.reload()
