@@ -11,13 +11,15 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from agents.state import AgentState
+from routing.wording import Text, join, role_zh, say
 
 
 class CandidateNote(NamedTuple):
     """One agent considered for a contact: eligible and ranked, or why not.
 
-    Structured (for storage and filtering); :attr:`note` renders it in words. (A
-    NamedTuple: several are built per offer, and tuples are the cheapest records.)
+    Structured (for storage and filtering); :attr:`note` / :attr:`note_zh` render it in
+    words, built only when asked for. (A NamedTuple: several are built per offer, and tuples
+    are the cheapest records.)
     """
 
     agent_id: str
@@ -29,28 +31,42 @@ class CandidateNote(NamedTuple):
     idle_seconds: float = 0.0
     contacts_today: int = 0
     why_not: str | None = None  # for ineligible agents: "busy", "on break (lunch)", ...
+    why_not_zh: str | None = None  # the same in Chinese: "忙碌", "小休中（lunch）", ...
 
     @property
     def note(self) -> str:
         """E.g. "preferred (account manager); proficiency 4; idle 35 s; 3 today"."""
+        return self.words().en
+
+    @property
+    def note_zh(self) -> str:
+        """The note in Chinese: "首选（客户经理）；熟练度 4；空闲 35 秒；今日已接 3 个"."""
+        return self.words().zh
+
+    def words(self) -> Text:
+        """The note in both languages, from the same fields."""
+        role = self.preferred_as
         if not self.eligible:
-            role = f"{self.preferred_as}: " if self.preferred_as else ""
-            return f"{role}{self.why_not}"
-        parts = [f"preferred ({self.preferred_as})"] if self.preferred_as else []
-        parts.append(f"proficiency {self.proficiency}")
+            why = Text(self.why_not or "", self.why_not_zh or self.why_not or "")
+            if not role:
+                return why
+            return say("note.not_eligible", role=Text(role, role_zh(role)), why=why)
+        parts = [say("note.preferred", role=Text(role, role_zh(role)))] if role else []
+        parts.append(say("note.proficiency", n=self.proficiency))
         if self.active:
-            parts.append(f"{self.active} active")
-        parts.append(f"idle {self.idle_seconds:.0f} s")
-        parts.append(f"{self.contacts_today} today")
-        return "; ".join(parts)
+            parts.append(say("note.active", n=self.active))
+        parts.append(say("note.idle", seconds=self.idle_seconds))
+        parts.append(say("note.today", n=self.contacts_today))
+        return join(parts)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self._asdict(), "note": self.note}
+        note, note_zh = self.words()
+        return {**self._asdict(), "note": note, "note_zh": note_zh}
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """Why a routing decision was taken."""
+    """Why a routing decision was taken; the words in English and in Chinese."""
 
     rule: str  # rule name, "fallback" if none matched
     step: int  # 1-based escalation step
@@ -59,10 +75,20 @@ class Explanation:
     reason: str  # the sentence for humans
     priority: float  # effective priority when decided
     candidates: tuple[CandidateNote, ...] = ()
+    reason_zh: str = ""  # the sentence in Chinese, from the same facts
+    step_label_zh: str = ""  # "客户经理", "资深坐席", ...
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (for the DB and websocket payloads)."""
-        data = {k: getattr(self, k) for k in ("rule", "step", "steps", "step_label", "reason")}
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "step": self.step,
+            "steps": self.steps,
+            "step_label": self.step_label,
+            "step_label_zh": self.step_label_zh,
+            "reason": self.reason,
+            "reason_zh": self.reason_zh,
+        }
         data["priority"] = self.priority
         data["candidates"] = [c.as_dict() for c in self.candidates]
         return data
@@ -105,6 +131,7 @@ class OfferCancelled:
     agent_id: str
     cause: CancelCause
     reason: str
+    reason_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)

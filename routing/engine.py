@@ -51,6 +51,7 @@ from routing.records import AgentRecord, ContactStatus, OfferRecord, Route
 from routing.routes import RoutePlanner
 from routing.snapshot import RoutingSnapshot, take_snapshot
 from routing.store import RoutingStore
+from routing.wording import Text, end_reason, say
 
 DEFAULT_BREAK = "break"
 
@@ -124,8 +125,9 @@ class Router:
         someone else (this agent is skipped for it during the re-offer cool-down)."""
         offer = self._open_offer(contact_id, agent_id)
         batch = Batch(now)
+        why = Text(reason, reason)  # the agent's own reason code, as given
         route = self.flow.close_offer(
-            offer, CancelCause.REJECTED, reason, RejectOffer(contact_id), batch
+            offer, CancelCause.REJECTED, why, RejectOffer(contact_id), batch
         )
         self.flow.requeue_declined(route, batch)
         return self._finish(batch)
@@ -149,7 +151,7 @@ class Router:
             return self._finish(batch)
         offer = self.store.offer(contact_id)
         if offer is not None:
-            why = f"customer left ({reason})"
+            why = say("cancel.customer_left", reason=end_reason(reason))
             self.flow.close_offer(
                 offer, CancelCause.ABANDONED, why, WithdrawOffer(contact_id), batch
             )
@@ -197,7 +199,7 @@ class Router:
             transition(idle, event, now, self._rules)
             offer = self.store.offer(presence.offer)
             assert offer is not None
-            why = "agent went on break" if isinstance(event, TakeBreak) else "agent logged out"
+            why = say("cancel.break" if isinstance(event, TakeBreak) else "cancel.logout")
             contact_id = presence.offer
             route = self.flow.close_offer(
                 offer, CancelCause.AGENT_UNAVAILABLE, why, WithdrawOffer(contact_id), batch

@@ -1,7 +1,9 @@
 """Words for routing decisions: builds :class:`Explanation` objects.
 
 Sentences read like "vip customer: offered to account manager Alice (step 1 of 3:
-account manager)" so agents and supervisors can see why without reading the policy.
+account manager)" so agents and supervisors can see why without reading the policy. Each is
+built in English and Chinese from the same facts (templates in :mod:`routing.wording`):
+"贵宾客户：分配给 客户经理 Alice（第 1/3 步：客户经理）".
 """
 
 from __future__ import annotations
@@ -13,39 +15,52 @@ from routing.decisions import CandidateNote, Explanation
 from routing.policy import Rule
 from routing.records import AgentRecord, Route
 from routing.selection import RankKey, is_preferred
+from routing.wording import Text, role_zh, say
 
 
 def _explanation(
-    rule: Rule, route: Route, reason: str, priority: float, candidates=()
+    rule: Rule, route: Route, reason: Text, priority: float, candidates=()
 ) -> Explanation:
+    label = rule.step_label_text(route.step)
     return Explanation(
         rule=rule.name,
         step=route.step + 1,
         steps=route.steps,
-        step_label=rule.step_label(route.step),
-        reason=reason,
+        step_label=label.en,
+        reason=reason.en,
         priority=round(priority, 3),
         candidates=tuple(candidates),
+        reason_zh=reason.zh,
+        step_label_zh=label.zh,
     )
 
 
-def _where(route: Route, rule: Rule) -> str:
-    where = f"step {route.step + 1} of {route.steps}: {rule.step_label(route.step)}"
-    return f"{where}; {route.note}" if route.note else where
+def _where(route: Route, rule: Rule) -> Text:
+    label = rule.step_label_text(route.step)
+    if route.note.en:
+        return say(
+            "where_noted", step=route.step + 1, steps=route.steps, label=label, note=route.note
+        )
+    return say("where", step=route.step + 1, steps=route.steps, label=label)
 
 
 def queued(rule: Rule, route: Route, priority: float) -> Explanation:
-    reason = f"{rule.title}: queued in {route.queue} ({_where(route, rule)})"
+    where = _where(route, rule)
+    reason = say("queued", title=rule.title_text, queue=route.queue, where=where)
     return _explanation(rule, route, reason, priority)
 
 
-def escalated(rule: Rule, route: Route, cause: str, priority: float) -> Explanation:
-    reason = f"{rule.title}: {cause}, widened to {_where(route, rule)}"
+def escalated(rule: Rule, route: Route, cause: Text, priority: float) -> Explanation:
+    where = _where(route, rule)
+    reason = say("escalated", title=rule.title_text, cause=cause, where=where)
     return _explanation(rule, route, reason, priority)
 
 
 def overflowed(rule: Rule, route: Route, from_queue: str, priority: float) -> Explanation:
-    reason = f"{rule.title}: moved from {from_queue} to {route.queue} ({_where(route, rule)})"
+    where = _where(route, rule)
+    reason = say(
+        "overflowed", title=rule.title_text, source=from_queue, queue=route.queue, where=where
+    )
     return _explanation(rule, route, reason, priority)
 
 
@@ -58,21 +73,24 @@ def offered(
     now: float,
 ) -> Explanation:
     chosen = ranked[0][1]
-    reason = f"{rule.title}: offered to {_who(route, chosen)} ({_where(route, rule)})"
+    where = _where(route, rule)
+    reason = say("offered", title=rule.title_text, who=_who(route, chosen), where=where)
     notes = _ranked_notes(route, ranked, now)
     if absent:
         notes += absent
     return _explanation(rule, route, reason, priority, notes)
 
 
-def _who(route: Route, record: AgentRecord) -> str:
+def _who(route: Route, record: AgentRecord) -> Text:
     profile = record.profile
     role = route.preferred.get(profile.id)
     if role is not None:
-        return f"{role} {profile.name}"
+        return say("who.role", role=Text(role, role_zh(role)), name=profile.name)
     if is_preferred(route, record):
-        return f"{profile.name} of preferred team {profile.team}"
-    return f"senior agent {profile.name}" if profile.is_senior else profile.name
+        return say("who.team", name=profile.name, team=profile.team)
+    if profile.is_senior:
+        return say("who.senior", name=profile.name)
+    return Text(profile.name, profile.name)
 
 
 def _ranked_notes(
@@ -107,24 +125,34 @@ def absent_preferred(
         if agent_id in eligible:
             continue
         why_not = _why_not(route, lookup(agent_id), now)
-        notes.append(CandidateNote(agent_id, False, preferred_as=role, why_not=why_not))
+        notes.append(
+            CandidateNote(
+                agent_id, False, preferred_as=role, why_not=why_not.en, why_not_zh=why_not.zh
+            )
+        )
     return notes
 
 
-def _why_not(route: Route, record: AgentRecord | None, now: float) -> str:
+_STATE_KEYS = {
+    AgentState.OFFLINE: "why.offline",
+    AgentState.OFFERED: "why.offered",
+    AgentState.BUSY: "why.busy",
+    AgentState.WRAPUP: "why.wrapup",
+}
+
+
+def _why_not(route: Route, record: AgentRecord | None, now: float) -> Text:
     if record is None:
-        return "never logged in"
+        return say("why.never")
     if route.excludes(record.profile.id, now):
-        return "declined this contact recently"
+        return say("why.declined")
     presence = record.presence
     state = presence.state
     if state is AgentState.BREAK:
-        return f"on break ({presence.break_reason})"
+        return say("why.break", reason=presence.break_reason)
     if state is AgentState.AVAILABLE or (state is AgentState.BUSY and presence.can_take("chat")):
-        return f"does not take {route.channel} now"
-    return {
-        AgentState.OFFLINE: "offline",
-        AgentState.OFFERED: "has another offer",
-        AgentState.BUSY: "busy",
-        AgentState.WRAPUP: "in wrap-up",
-    }.get(state, state.value)
+        channel = route.channel
+        words = say(f"channel.{channel}") if channel in ("voice", "chat") else channel
+        return say("why.channel", channel=words)
+    key = _STATE_KEYS.get(state)
+    return say(key) if key is not None else Text(state.value, state.value)

@@ -23,6 +23,7 @@ from routing.priority import effective_priority
 from routing.records import ContactStatus, OfferRecord, Route, Timer, TimerKind
 from routing.routes import RoutePlanner
 from routing.store import RoutingStore
+from routing.wording import EMPTY, Text, join, say
 
 
 class Flow:
@@ -40,7 +41,7 @@ class Flow:
 
     # --- steps and overflow --------------------------------------------------------------
     def place(
-        self, route: Route, index: int, at: float, batch: Batch, cause: str | None = None
+        self, route: Route, index: int, at: float, batch: Batch, cause: Text | None = None
     ) -> None:
         """Put ``route`` on step ``index`` and follow any overflow; save it and arm timers.
 
@@ -55,13 +56,13 @@ class Flow:
             batch.out.append(ContactQueued(route.id, route.queue, priority, why))
             self._schedule_max_wait(route)
         else:
-            why = explain.escalated(rule, route, cause or "", priority)
+            why = explain.escalated(rule, route, cause or EMPTY, priority)
             batch.out.append(ContactEscalated(route.id, route.step + 1, why))
         rebuilt = arrival
         while overflow:
             source = route.queue
             if self.planner.overflow(route, at) is None:
-                route.note = "; ".join(filter(None, (route.note, "no overflow queue left")))
+                route.note = join([p for p in (route.note, say("skip.no_overflow")) if p.en])
                 break
             rebuilt = True
             added, overflow = self.planner.enter(route, 0, at)
@@ -101,7 +102,7 @@ class Flow:
         self.store.enqueue(route)
         batch.touched.add(route.id)
 
-    def requeue_declined(self, route: Route, batch: Batch, verb: str = "declined") -> None:
+    def requeue_declined(self, route: Route, batch: Batch, cause: str = "cause.declined") -> None:
         """Requeue after a reject or a missed offer. When the step was waiting only for
         preferred agents and all of them have now declined, move on to the next step at
         once instead of waiting out its timeout."""
@@ -116,7 +117,8 @@ class Flow:
             and not route.preferred_teams
             and all(route.excludes(agent_id, now) for agent_id in route.preferred)
         ):
-            self.place(route, route.step + 1, now, batch, f"{rule.step_label(route.step)} {verb}")
+            label = rule.step_label_text(route.step)
+            self.place(route, route.step + 1, now, batch, say(cause, label=label))
 
     def time_out(self, route: Route, batch: Batch) -> None:
         self.store.delete_route(route.id)
@@ -127,7 +129,7 @@ class Flow:
         self,
         offer: OfferRecord,
         cause: CancelCause,
-        reason: str,
+        reason: Text,
         event: AgentEvent,
         batch: Batch,
     ) -> Route:
@@ -139,7 +141,9 @@ class Flow:
         """
         store, now = self.store, batch.now
         store.settle_offer(offer.contact_id)
-        batch.out.append(OfferCancelled(offer.contact_id, offer.agent_id, cause, reason))
+        batch.out.append(
+            OfferCancelled(offer.contact_id, offer.agent_id, cause, reason.en, reason.zh)
+        )
         record = store.agent(offer.agent_id)
         if record is not None:
             apply_agent_event(store, record, event, batch, self._rules)
@@ -169,15 +173,15 @@ class Flow:
             case TimerKind.OFFER_EXPIRY:
                 offer = store.offer(route.id)
                 if offer is not None and offer.seq == timer.token:
-                    why = f"no answer within {self.settings.offer_timeout:g} s"
+                    why = say("cancel.no_answer", seconds=self.settings.offer_timeout)
                     self.close_offer(offer, CancelCause.EXPIRED, why, MissOffer(route.id), batch)
-                    self.requeue_declined(route, batch, "did not answer")
+                    self.requeue_declined(route, batch, "cause.no_answer")
             case TimerKind.STEP:
                 if timer.token == (route.epoch, route.step) and route.status is not (
                     ContactStatus.ASSIGNED
                 ):
                     waited = timer.due - route.step_started_at
-                    cause = f"no agent within {waited:g} s"
+                    cause = say("cause.no_agent", seconds=waited)
                     self.place(route, route.step + 1, timer.due, batch, cause)
             case TimerKind.MAX_WAIT:
                 if timer.token == route.epoch and route.status is ContactStatus.WAITING:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from routing.contact import Contact
+from routing.wording import Text, say
 
 Skills = tuple[tuple[str, int], ...]  # (skill, minimum proficiency), sorted by skill
 HOUR = 3600.0
@@ -46,11 +47,14 @@ class Preferred:
 
     @property
     def label(self) -> str:
-        if self.kind is PreferredKind.AGENT:
-            return f"agent {self.value}"
-        if self.kind is PreferredKind.TEAM:
-            return f"team {self.value}"
-        return self.kind.value.replace("_", " ")
+        return self.label_text.en
+
+    @property
+    def label_text(self) -> Text:
+        """The role in both languages: "account manager" / "客户经理"."""
+        if self.kind in (PreferredKind.AGENT, PreferredKind.TEAM):
+            return say(f"role.{self.kind.value}", value=self.value)
+        return say(f"role.{self.kind.value}")
 
     def agent_id(self, contact: Contact) -> str | None:
         """The agent this entry names for ``contact`` (None for teams or unknown)."""
@@ -127,6 +131,7 @@ class Step:
     skills: Skills | None = None  # overrides the rule's skills for this step
     queue_skills: bool = False  # ``skills: queue``: use the queue's skills for this step
     label: str | None = None
+    label_zh: str | None = None  # Chinese for ``label`` (defaults to ``label``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,46 +140,71 @@ class Rule:
     steps: tuple[Step, ...]
     when: Conditions = Conditions()
     description: str | None = None
+    description_zh: str | None = None  # Chinese for ``description`` (defaults to it)
     priority_boost: float = 0.0
     skills: Skills | None = None  # None: the queue's skills
     preferred: tuple[Preferred, ...] = ()
     labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    labels_zh: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _texts: tuple[Text, ...] = field(init=False, repr=False, compare=False)
+    _title: Text = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Labels go into every explanation: compute them once.
-        labels = tuple(self._label(i) for i in range(len(self.steps)))
-        object.__setattr__(self, "labels", labels)
+        # Labels go into every explanation: compute them once, in both languages.
+        texts = tuple(self._label(i) for i in range(len(self.steps)))
+        object.__setattr__(self, "_texts", texts)
+        object.__setattr__(self, "labels", tuple(t.en for t in texts))
+        object.__setattr__(self, "labels_zh", tuple(t.zh for t in texts))
+        object.__setattr__(self, "_title", Text(self.title, self.description_zh or self.title))
 
     @property
     def title(self) -> str:
         """How explanations name the rule ("vip customer")."""
         return self.description or self.name
 
+    @property
+    def title_text(self) -> Text:
+        """The title in both languages ("vip customer" / "贵宾客户")."""
+        return self._title
+
     def step_label(self, index: int) -> str:
         """Words for step ``index`` (0-based), e.g. "account manager"."""
         return self.labels[index]
 
-    def _label(self, index: int) -> str:
+    def step_label_text(self, index: int) -> Text:
+        """Words for step ``index`` in both languages ("account manager" / "客户经理")."""
+        return self._texts[index]
+
+    def _label(self, index: int) -> Text:
         step = self.steps[index]
         if step.label:
-            return step.label
+            return Text(step.label, step.label_zh or step.label)
         match step.target:
             case Target.PREFERRED:
-                return " or ".join(p.label for p in self.preferred)
+                roles = [p.label_text for p in self.preferred]
+                sep = say("label.or")
+                return Text(sep.en.join(r.en for r in roles), sep.zh.join(r.zh for r in roles))
             case Target.TEAM:
-                return f"team {step.team}" if step.team else "the preferred agent's team"
+                if step.team:
+                    return say("label.team", team=step.team)
+                return say("label.preferred_team")
             case Target.SENIOR:
-                return "senior agents"
+                return say("label.senior")
             case Target.OVERFLOW:
-                return "overflow queue"
+                return say("label.overflow")
         if step.skills:
-            return "agents skilled in " + ", ".join(s for s, _ in step.skills)
-        return "any skilled agent"
+            names = [s for s, _ in step.skills]
+            return Text(
+                say("label.skilled_in", skills=", ".join(names)).en,
+                say("label.skilled_in", skills="、".join(names)).zh,
+            )
+        return say("label.skilled")
 
 
 DEFAULT_RULE = Rule(
     name="fallback",
-    description="no rule matched",
+    description=say("rule.fallback").en,
+    description_zh=say("rule.fallback").zh,
     steps=(Step(Target.SKILLED),),
 )
 

@@ -14,8 +14,11 @@ from routing.errors import PolicyError
 from routing.policy import Conditions, Policy, Preferred, PreferredKind, Rule, Skills, Step, Target
 
 TOP_KEYS = ("version", "aging", "offers", "wrapup", "explanations", "queues", "rules")
-RULE_KEYS = ("name", "description", "when", "priority_boost", "skills", "preferred", "steps")
-STEP_KEYS = ("target", "timeout", "team", "skills", "label")
+RULE_KEYS = (
+    "name", "description", "description_zh", "when", "priority_boost", "skills", "preferred",
+    "steps",
+)  # fmt: skip
+STEP_KEYS = ("target", "timeout", "team", "skills", "label", "label_zh")
 WHEN_KEYS = (
     "grade", "lifecycle", "churn_risk_at_least", "open_complaint", "repeat_within_hours",
     "language", "intent", "queue", "channel", "attributes", "any",
@@ -54,6 +57,9 @@ def _rule(raw: Any, index: int) -> Rule:
     description = data.get("description")
     if description is not None and not isinstance(description, str):
         raise PolicyError(f"{where} description: expected a string")
+    description_zh = data.get("description_zh")
+    if description_zh is not None and not isinstance(description_zh, str):
+        raise PolicyError(f"{where} description_zh: expected a string")
     preferred = _preferred(data.get("preferred", []), where)
     steps_raw = data.get("steps", [{"target": "skilled"}])
     if not isinstance(steps_raw, list) or not steps_raw:
@@ -65,6 +71,7 @@ def _rule(raw: Any, index: int) -> Rule:
     return Rule(
         name=name,
         description=description,
+        description_zh=description_zh,
         when=_conditions(data.get("when", {}), f"{where} when"),
         priority_boost=number(data.get("priority_boost", 0), f"{where} priority_boost"),
         skills=skills(data["skills"], f"{where} skills") if "skills" in data else None,
@@ -163,6 +170,9 @@ def _step(raw: Any, where: str, *, last: bool, preferred: tuple[Preferred, ...])
     label = data.get("label")
     if label is not None and not isinstance(label, str):
         raise PolicyError(f"{where} label: expected a string")
+    label_zh = data.get("label_zh")
+    if label_zh is not None and not isinstance(label_zh, str):
+        raise PolicyError(f"{where} label_zh: expected a string")
     return Step(
         target=target,
         timeout=timeout,
@@ -170,6 +180,7 @@ def _step(raw: Any, where: str, *, last: bool, preferred: tuple[Preferred, ...])
         skills=None if raw_skills in (None, "queue") else skills(raw_skills, f"{where} skills"),
         queue_skills=raw_skills == "queue",
         label=label,
+        label_zh=label_zh,
     )
 
 

@@ -15,6 +15,7 @@ from routing.policy import Policy, PreferredKind, Rule, Skills, Step, Target
 from routing.pools import Pool, PoolDirectory
 from routing.priority import static_key
 from routing.records import Route
+from routing.wording import EMPTY, Text, join, say
 
 
 class RoutePlanner:
@@ -61,12 +62,12 @@ class RoutePlanner:
         """
         rule = self.policy.rule(route.rule)
         added: list[Pool] = []
-        skipped: list[str] = []
+        skipped: list[Text] = []
         while True:
             step = rule.steps[index]
             route.step, route.step_started_at = index, at
             if step.target is Target.OVERFLOW:
-                route.note = "; ".join(skipped)
+                route.note = join(skipped) if skipped else EMPTY
                 return added, True
             route.skills = self._skills(route, rule, step)
             pools = [self.directory.intern(p) for p in self._pools(route, rule, step)]
@@ -74,13 +75,13 @@ class RoutePlanner:
             route.pools += tuple(new)
             added += new
             if index == len(rule.steps) - 1 or self._anyone_working(new):
-                route.note = "; ".join(skipped)
+                route.note = join(skipped) if skipped else EMPTY
                 return added, False
-            label = rule.step_label(index)
-            why = "not logged in or on break" if new else "no one new"
+            why = "skip.absent" if new else "skip.no_one_new"
             if not pools:
-                why = "none for this customer"
-            skipped.append(f"skipped step {index + 1} ({label}: {why})")
+                why = "skip.none"
+            label = rule.step_label_text(index)
+            skipped.append(say("skipped", step=index + 1, label=label, why=say(why)))
             index += 1
 
     def overflow(self, route: Route, at: float) -> str | None:

@@ -92,11 +92,9 @@ class Recorder:
         elif isinstance(d, OfferCancelled):
             i.status = "queued" if d.cause != "abandoned" else i.status
             i.agent_id = None if d.cause != "abandoned" else i.agent_id
-            self._log(
-                i, "offer_cancelled", agent_id=int(d.agent_id), cause=str(d.cause), reason=d.reason
-            )
-            message = {"type": "offer.cancelled", "contact_id": d.contact_id}
-            message |= {"cause": str(d.cause), "reason": d.reason}
+            words = {"cause": str(d.cause), "reason": d.reason, "reason_zh": d.reason_zh}
+            self._log(i, "offer_cancelled", agent_id=int(d.agent_id), **words)
+            message = {"type": "offer.cancelled", "contact_id": d.contact_id, **words}
             self.pushes.append((int(d.agent_id), message))
         elif isinstance(d, ContactAssigned):
             i.status, i.agent_id, i.answered_at = "active", int(d.agent_id), self.at

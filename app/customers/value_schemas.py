@@ -8,8 +8,11 @@ from app.schemas import Input, Output
 
 
 class ValueOut(Output):
+    """A customer's grade and value; every ``*_reason`` also in Chinese (``*_reason_zh``)."""
+
     grade: str
     grade_reason: str
+    grade_reason_zh: str = ""
     computed_grade: str
     rank: int | None
     base_size: int
@@ -18,12 +21,16 @@ class ValueOut(Output):
     f: int
     m: int
     rfm_reason: str
+    rfm_reason_zh: str = ""
     clv: float
     clv_reason: str
+    clv_reason_zh: str = ""
     lifecycle: str
     lifecycle_reason: str
+    lifecycle_reason_zh: str = ""
     churn_risk: float
     churn_reason: str
+    churn_reason_zh: str = ""
     computed_at: datetime
     override: OverrideOut | None = None
 

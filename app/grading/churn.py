@@ -10,6 +10,7 @@ in [0, 1] the result always lies in [0, 1], and more of any factor never lowers 
 
 from __future__ import annotations
 
+from app.grading import text
 from app.grading.clv import Rhythm
 from app.grading.config import GradingConfig
 from app.grading.model import LOW_RATING_MAX, CustomerStats
@@ -20,48 +21,57 @@ SHOWN = 0.05
 
 def churn(
     stats: CustomerStats, rh: Rhythm | None, stage: str, config: GradingConfig
-) -> tuple[float, str]:
+) -> tuple[float, text.Text]:
     """The churn risk and its reason, naming the main factors, largest first."""
     w = config.churn
-    factors: list[tuple[float, str]] = []
+    factors: list[tuple[float, text.Text]] = []
     if rh is not None and rh.p_active < 1.0:
         factors.append(
             (
                 w.weight_recency * (1.0 - rh.p_active),
-                f"no purchase for {rh.recency_text} "
-                f"({rh.recency_days / rh.interval_days:.1f}× the usual {rh.interval_text})",
+                text.say(
+                    "churn.recency",
+                    ago=rh.recency_text,
+                    x=rh.recency_days / rh.interval_days,
+                    interval=rh.interval_text,
+                ),
             )
         )
     if stage == "decline":
-        factors.append((w.weight_decline, "declining against own history"))
+        factors.append((w.weight_decline, text.say("churn.decline")))
     if stats.open_complaints > 0:
-        factors.append((w.weight_complaints, f"{stats.open_complaints} open complaint(s)"))
+        factors.append((w.weight_complaints, text.say("churn.open", n=stats.open_complaints)))
     elif stats.complaints_12m > 0:
         share = min(1.0, stats.complaints_12m / w.repeat_complaints)
         factors.append(
-            (w.weight_complaints * share, f"{stats.complaints_12m} complaint(s) in 12 months")
+            (w.weight_complaints * share, text.say("churn.complaints", n=stats.complaints_12m))
         )
     if stats.low_ratings > 0 and stats.ratings_count > 0:
         share = min(1.0, stats.low_ratings / stats.ratings_count)
         factors.append(
             (
                 w.weight_ratings * share,
-                f"{stats.low_ratings} of {stats.ratings_count} ratings <= {LOW_RATING_MAX}",
+                text.say(
+                    "churn.ratings",
+                    low=stats.low_ratings,
+                    count=stats.ratings_count,
+                    max=LOW_RATING_MAX,
+                ),
             )
         )
     if not factors:
-        return 0.0, "churn risk 0.00: no risk factors"
+        return 0.0, text.say("churn.none", risk=0.0)
     keep = 1.0
     for weight, _ in factors:
         keep *= 1.0 - weight
     risk = min(1.0, max(0.0, 1.0 - keep))
     shown = [f for f in factors if f[0] >= SHOWN]
     if not shown:
-        return risk, f"churn risk {risk:.2f}: no risk factors"
+        return risk, text.say("churn.none", risk=risk)
     if len(shown) > 1:
         shown.sort(key=_weight, reverse=True)
-    return risk, f"churn risk {risk:.2f}: " + "; ".join([label for _, label in shown])
+    return risk, text.say("churn", risk=risk, factors=text.join([label for _, label in shown]))
 
 
-def _weight(factor: tuple[float, str]) -> float:
+def _weight(factor: tuple[float, text.Text]) -> float:
     return factor[0]

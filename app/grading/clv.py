@@ -33,9 +33,9 @@ class Rhythm:
     tenure_days: float
     interval_days: float
     p_active: float
-    recency_text: str
+    recency_text: text.Text
     """``recency_days`` in words (formatted once, used by several reasons)."""
-    interval_text: str
+    interval_text: text.Text
 
 
 def rhythm(stats: CustomerStats, now_ts: float, config: GradingConfig) -> Rhythm:
@@ -53,7 +53,7 @@ def rhythm(stats: CustomerStats, now_ts: float, config: GradingConfig) -> Rhythm
     return Rhythm(recency, tenure, interval, p_active, text.days(recency), text.days(interval))
 
 
-def clv(stats: CustomerStats, rh: Rhythm, config: GradingConfig) -> tuple[float, str]:
+def clv(stats: CustomerStats, rh: Rhythm, config: GradingConfig) -> tuple[float, text.Text]:
     """CLV of a purchaser and its reason (formula in the module docstring)."""
     c = config.clv
     tenure_years = rh.tenure_days / YEAR_DAYS
@@ -71,12 +71,17 @@ def clv(stats: CustomerStats, rh: Rhythm, config: GradingConfig) -> tuple[float,
         factor = (1.0 - x**c.horizon_years) / (1.0 - x) / (1.0 + c.discount_rate)
     value = yearly * rh.p_active * factor
     cur = config.currency
-    reason = (
-        f"CLV {text.money(value, cur)} over {c.horizon_years} year"
-        f"{'s' * (c.horizon_years != 1)}: yearly {config.value_measure} "
-        f"{text.money(yearly, cur)} × P(active) {rh.p_active:.2f} "
-        f"(last purchase {rh.recency_text} ago, usual interval "
-        f"{rh.interval_text}), retention {q:.2f}/year, discount "
-        f"{c.discount_rate * 100:g} %/year"
+    reason = text.say(
+        "clv",
+        value=text.money(value, cur),
+        years=c.horizon_years,
+        s="s" * (c.horizon_years != 1),
+        measure=text.measure(config.value_measure),
+        yearly=text.money(yearly, cur),
+        p=rh.p_active,
+        ago=rh.recency_text,
+        interval=rh.interval_text,
+        q=q,
+        d=c.discount_rate * 100,
     )
     return value, reason

@@ -119,7 +119,8 @@ def evaluate_customer(
     snapshot's tier boundaries (exactly the bulk tier for an unchanged member of the base) and
     ``rank`` is None. RFM uses the snapshot's cut points. For a customer of the snapshot's base,
     with the same stats, config and ``now``, the result equals ``grade_base``'s exactly when its
-    rank is passed, and differs only in ``rank`` and ``grade_reason`` when it is not.
+    rank is passed, and differs only in ``rank`` and ``grade_reason`` (both languages) when it is
+    not.
     Raises :class:`SnapshotMismatch` when the config changed since the snapshot.
     """
     names = tuple(t.name for t in snapshot.tiers)
@@ -147,9 +148,16 @@ def evaluate_customer(
         else:
             tier = tier_for_order(stats.value_12m, stats.customer_id, snapshot.tiers)
             low = snapshot.tiers[tier].min_value
-            start = f" from {text.money(low, config.currency)}" if low is not None else ""
-            placed_by = (
-                f"placed by the {snapshot.computed_at:%Y-%m-%d} snapshot ({names[tier]}{start})"
+            start = (
+                text.say("grade.placed_from", value=text.money(low, config.currency))
+                if low is not None
+                else text.EMPTY
+            )
+            placed_by = text.say(
+                "grade.placed_by",
+                date=f"{snapshot.computed_at:%Y-%m-%d}",
+                grade=text.grade(names[tier]),
+                start=start,
             )
         if rank is not None:
             base_size = max(base_size, rank)

@@ -25,52 +25,70 @@ from app.grading.model import CustomerStats
 STAGES = ("exploration", "formation", "stable", "decline")
 
 
-def lifecycle(stats: CustomerStats, rh: Rhythm | None, config: GradingConfig) -> tuple[str, str]:
+def lifecycle(
+    stats: CustomerStats, rh: Rhythm | None, config: GradingConfig
+) -> tuple[str, text.Text]:
     """The stage and its reason; ``rh`` is None for a prospect."""
     if rh is None:
-        return "exploration", "exploration: no purchases yet"
+        return "exploration", text.say("stage.prospect", stage=text.stage("exploration"))
     lc = config.lifecycle
     recent_days = config.windows.recent_days
     if rh.recency_days > lc.lapse_factor * rh.interval_days:
-        return "decline", (
-            f"decline: no purchase for {rh.recency_text}, "
-            f"{rh.recency_days / rh.interval_days:.1f}× the usual interval of {rh.interval_text}"
+        return "decline", text.say(
+            "stage.lapsed",
+            stage=text.stage("decline"),
+            ago=rh.recency_text,
+            x=rh.recency_days / rh.interval_days,
+            interval=rh.interval_text,
         )
     observed = min(config.windows.baseline_days, rh.tenure_days - recent_days)
     usable = stats.purchases_baseline >= lc.min_baseline_purchases and (
         observed >= lc.min_baseline_days
     )
     f_ratio = v_ratio = None
+    trend = text.EMPTY
     if usable:
         # Rates per day compared as cross products: no tiny divisors underflowing to zero.
         f_ratio = (stats.purchases_recent * observed) / (stats.purchases_baseline * recent_days)
         if stats.value_baseline > 0:
             v_ratio = (stats.value_recent * observed) / (stats.value_baseline * recent_days)
-        trend = (
-            f"{stats.purchases_recent} purchase{'s' * (stats.purchases_recent != 1)} "
-            f"in the last {recent_days} days vs "
-            f"{stats.purchases_baseline} in the {observed:.0f} days before (rate "
-            f"{text.ratio(f_ratio)}"
-            + (f", value {text.ratio(v_ratio)}" if v_ratio is not None else "")
-            + ")"
+        trend = text.say(
+            "stage.trend",
+            recent=stats.purchases_recent,
+            s="s" * (stats.purchases_recent != 1),
+            window=recent_days,
+            base=stats.purchases_baseline,
+            observed=observed,
+            f=f_ratio,
+            value=text.say("stage.trend_value", v=v_ratio) if v_ratio is not None else text.EMPTY,
         )
         if f_ratio < lc.decline_ratio or (v_ratio is not None and v_ratio < lc.decline_ratio):
-            return "decline", f"decline: {trend}"
+            return "decline", text.say("stage.declining", stage=text.stage("decline"), trend=trend)
     if stats.purchases <= lc.exploration_max_purchases or rh.tenure_days < lc.exploration_max_days:
-        return "exploration", (
-            f"exploration: {stats.purchases} purchase{'s' * (stats.purchases != 1)}, "
-            f"the first {text.days(rh.tenure_days)} ago"
+        return "exploration", text.say(
+            "stage.exploring",
+            stage=text.stage("exploration"),
+            n=stats.purchases,
+            s="s" * (stats.purchases != 1),
+            tenure=text.days(rh.tenure_days),
         )
     if usable:
         if f_ratio >= lc.growth_ratio or (v_ratio is not None and v_ratio >= lc.growth_ratio):  # type: ignore[operator]
-            return "formation", f"formation: growing, {trend}"
-        return "stable", f"stable: steady, {trend}"
+            return "formation", text.say(
+                "stage.growing", stage=text.stage("formation"), trend=trend
+            )
+        return "stable", text.say("stage.steady", stage=text.stage("stable"), trend=trend)
     if rh.tenure_days < recent_days + config.windows.baseline_days:
-        return "formation", (
-            f"formation: {stats.purchases} purchases since the first "
-            f"{text.days(rh.tenure_days)} ago, too young for a baseline"
+        return "formation", text.say(
+            "stage.young",
+            stage=text.stage("formation"),
+            n=stats.purchases,
+            tenure=text.days(rh.tenure_days),
         )
-    return "stable", (
-        f"stable: {stats.purchases} purchases over {text.days(rh.tenure_days)}, usual interval "
-        f"{rh.interval_text}"
+    return "stable", text.say(
+        "stage.long",
+        stage=text.stage("stable"),
+        n=stats.purchases,
+        tenure=text.days(rh.tenure_days),
+        interval=rh.interval_text,
     )

@@ -126,6 +126,8 @@ class GradeOverride:
 class CustomerValue:
     """A customer's grade and value, each figure with its reason in words.
 
+    Every reason comes in English and in Chinese (``*_reason_zh``), built from the same facts.
+
     ``grade`` is the effective grade (the override's when one is active); ``computed_grade`` is
     what the figures alone give. Prospects (no purchases) have ``rank`` None and R/F/M 0.
     """
@@ -133,6 +135,7 @@ class CustomerValue:
     customer_id: int
     grade: str
     grade_reason: str
+    grade_reason_zh: str
     computed_grade: str
     rank: int | None
     base_size: int
@@ -141,12 +144,16 @@ class CustomerValue:
     f: int
     m: int
     rfm_reason: str
+    rfm_reason_zh: str
     clv: float
     clv_reason: str
+    clv_reason_zh: str
     lifecycle: str
     lifecycle_reason: str
+    lifecycle_reason_zh: str
     churn_risk: float
     churn_reason: str
+    churn_reason_zh: str
     computed_at: datetime
     override_active: bool = False
     override_by: str | None = None
@@ -160,6 +167,7 @@ class CustomerValue:
             "customer_id": self.customer_id,
             "grade": self.grade,
             "grade_reason": self.grade_reason,
+            "grade_reason_zh": self.grade_reason_zh,
             "computed_grade": self.computed_grade,
             "rank": self.rank,
             "base_size": self.base_size,
@@ -168,12 +176,16 @@ class CustomerValue:
             "f": self.f,
             "m": self.m,
             "rfm_reason": self.rfm_reason,
+            "rfm_reason_zh": self.rfm_reason_zh,
             "clv": self.clv,
             "clv_reason": self.clv_reason,
+            "clv_reason_zh": self.clv_reason_zh,
             "lifecycle": self.lifecycle,
             "lifecycle_reason": self.lifecycle_reason,
+            "lifecycle_reason_zh": self.lifecycle_reason_zh,
             "churn_risk": self.churn_risk,
             "churn_reason": self.churn_reason,
+            "churn_reason_zh": self.churn_reason_zh,
             "computed_at": self.computed_at.isoformat(),
             "override_active": self.override_active,
             "override_by": self.override_by,

@@ -59,22 +59,31 @@ def grade_reason(
     rank: int | None,
     base_size: int,
     config: GradingConfig,
-    placed_by: str | None = None,
-) -> str:
+    placed_by: text.Text | None = None,
+) -> text.Text:
     """``vip: 12-month margin ¥84,200, rank 37 of 5,000 (top 1 %)`` and its variants."""
     name = config.pyramid.tiers[tier].name
-    head = f"{name}: 12-month {config.value_measure} {text.money(value, config.currency)}"
+    cur = config.currency
+    head = text.say(
+        "grade.head",
+        grade=text.grade(name),
+        measure=text.measure(config.value_measure),
+        value=text.money(value, cur),
+    )
     if config.pyramid.mode == "threshold":
         tiers = config.pyramid.tiers
         if tier < len(tiers) - 1:
-            limit = text.money(tiers[tier].min_value or 0.0, config.currency)
-            head += f" ≥ {name} threshold {limit}"
+            limit = text.money(tiers[tier].min_value or 0.0, cur)
+            head = text.say("grade.at_threshold", head=head, grade=text.grade(name), limit=limit)
         elif tier > 0:
             above = tiers[tier - 1]
-            limit = text.money(above.min_value or 0.0, config.currency)
-            head += f" below {above.name} threshold {limit}"
+            limit = text.money(above.min_value or 0.0, cur)
+            head = text.say(
+                "grade.below_threshold", head=head, above=text.grade(above.name), limit=limit
+            )
     if rank is not None and base_size > 0:
-        return f"{head}, rank {rank:,} of {base_size:,} ({text.top_percent(rank, base_size)})"
+        top = text.top_percent(rank, base_size)
+        return text.say("grade.ranked", head=head, rank=rank, size=base_size, top=top)
     if placed_by:
-        return f"{head}, {placed_by}"
+        return text.say("grade.placed", head=head, placed=placed_by)
     return head

@@ -49,14 +49,21 @@ def rfm_keys(stats: CustomerStats, config: GradingConfig) -> tuple[float, float,
 def rfm_reason(
     scores: tuple[int, int, int],
     keys: tuple[float, float, float],
-    ago: str,
+    ago: text.Text,
     config: GradingConfig,
-) -> str:
+) -> text.Text:
     """``R5 F3 M4: last purchase 12 days ago, 8 purchases and margin ¥4,100 (all time)``."""
     r, f, m = scores
-    span = "in 12 months" if config.rfm.window == "12m" else "all time"
     count = int(keys[1])
-    return (
-        f"R{r} F{f} M{m}: last purchase {ago} ago, {count:,} purchase{'s' * (count != 1)} "
-        f"and {config.value_measure} {text.money(keys[2], config.currency)} ({span})"
+    return text.say(
+        "rfm",
+        r=r,
+        f=f,
+        m=m,
+        ago=ago,
+        count=count,
+        s="s" * (count != 1),
+        measure=text.measure(config.value_measure),
+        value=text.money(keys[2], config.currency),
+        span=text.say("rfm.12m" if config.rfm.window == "12m" else "rfm.all"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from app.grading import text
 from app.grading.churn import churn
 from app.grading.clv import clv, rhythm
 from app.grading.config import GradingConfig
@@ -24,7 +25,7 @@ def assess(
     base_size: int,
     cuts: Sequence[Sequence[float]],
     override: GradeOverride | None,
-    placed_by: str | None = None,
+    placed_by: text.Text | None = None,
     keys: tuple[float, float, float] | None = None,
 ) -> CustomerValue:
     """Everything about one customer once their tier, rank and RFM cut points are known.
@@ -34,10 +35,12 @@ def assess(
     """
     if s.purchases == 0:
         computed = config.pyramid.prospect_grade
-        reason = f"{computed}: no purchases yet (customer since {s.created_at:%Y-%m-%d})"
+        reason = text.say(
+            "grade.prospect", grade=text.grade(computed), date=f"{s.created_at:%Y-%m-%d}"
+        )
         r = f = m = 0
-        rfm_text = "no purchases yet"
-        value, clv_text = 0.0, "CLV 0: no purchase history"
+        rfm_text = text.say("rfm.none")
+        value, clv_text = 0.0, text.say("clv.none")
         stage, stage_text = lifecycle(s, None, config)
         risk, risk_text = churn(s, None, stage, config)
     else:
@@ -56,16 +59,32 @@ def assess(
         if override.grade in config.tier_names or override.grade == config.pyramid.prospect_grade:
             grade, active, by, why = override.grade, True, override.set_by, override.reason
             until = as_utc(override.expires_at) if override.expires_at is not None else None
-            term = f" until {_when(until)}" if until is not None else ""
-            reason = f"{grade} (manual override by {by}{term}: {why}); computed: {reason}"
+            term = (
+                text.say("grade.override_until", when=_when(until))
+                if until is not None
+                else text.EMPTY
+            )
+            # The override's own reason is kept as typed; only the framing is translated.
+            reason = text.say(
+                "grade.override",
+                grade=text.grade(grade),
+                by=by,
+                term=term,
+                why=why,
+                computed=reason,
+            )
         else:
-            reason += (
-                f"; override to {override.grade!r} by {override.set_by} ignored: unknown grade"
+            reason = text.say(
+                "grade.override_ignored",
+                reason=reason,
+                grade=override.grade,
+                by=override.set_by,
             )
     return CustomerValue(
         customer_id=s.customer_id,
         grade=grade,
-        grade_reason=reason,
+        grade_reason=reason.en,
+        grade_reason_zh=reason.zh,
         computed_grade=computed,
         rank=rank,
         base_size=base_size,
@@ -73,13 +92,17 @@ def assess(
         r=r,
         f=f,
         m=m,
-        rfm_reason=rfm_text,
+        rfm_reason=rfm_text.en,
+        rfm_reason_zh=rfm_text.zh,
         clv=value,
-        clv_reason=clv_text,
+        clv_reason=clv_text.en,
+        clv_reason_zh=clv_text.zh,
         lifecycle=stage,
-        lifecycle_reason=stage_text,
+        lifecycle_reason=stage_text.en,
+        lifecycle_reason_zh=stage_text.zh,
         churn_risk=risk,
-        churn_reason=risk_text,
+        churn_reason=risk_text.en,
+        churn_reason_zh=risk_text.zh,
         computed_at=now,
         override_active=active,
         override_by=by,

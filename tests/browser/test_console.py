@@ -303,6 +303,17 @@ async def test_chinese_ui_language_switch_and_reject_from_the_keyboard(
     await expect(offer.locator(".offer-accept")).to_contain_text("接受")
     await expect(offer.locator(".offer-name")).to_have_text("李伟")
     await expect(page.locator("#customer-col")).to_contain_text("近期服务记录")
+    # The server's sentences in Chinese: the grade reason and the routing explanation.
+    why = offer.locator(".why")
+    await expect(offer.locator(".offer-grade-reason")).to_contain_text("贵宾：近 12 个月毛利 ¥300")
+    await expect(why).to_contain_text("贵宾客户：分配给 Alice")
+    await expect(page.locator("#customer-col .pf-reason")).to_contain_text("贵宾")
+    # A language switch redraws them, and back.
+    await page.locator(".topbar .lang-toggle").click()
+    await expect(why).to_contain_text("vip customer: offered to Alice")
+    await expect(offer.locator(".offer-grade-reason")).to_contain_text("vip: 12-month margin")
+    await page.locator(".topbar .lang-toggle").click()
+    await expect(why).to_contain_text("贵宾客户")
     await shot(page, "06-chinese-offer")
 
     await page.keyboard.press("r")  # reject: pick a reason, confirm with Enter

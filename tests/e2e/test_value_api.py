@@ -35,6 +35,9 @@ async def test_profile_filters_override_and_pyramid(api: Api) -> None:
     value = profile["value"]
     assert value["grade"] == "vip" and value["rank"] == 1
     assert value["grade_reason"].startswith("vip: 12-month margin ¥")
+    assert value["grade_reason_zh"].startswith("贵宾：近 12 个月毛利 ¥")
+    for name in ("rfm_reason", "clv_reason", "lifecycle_reason", "churn_reason"):
+        assert value[f"{name}_zh"], name
     assert 1 <= value["r"] <= 5 and value["clv"] > 0
     assert value["lifecycle"] in ("exploration", "formation", "stable", "decline")
     assert 0 <= value["churn_risk"] <= 1
@@ -52,6 +55,8 @@ async def test_profile_filters_override_and_pyramid(api: Api) -> None:
     assert r.status_code == 200, r.text
     pinned = r.json()
     assert pinned["grade"] == "key" and "manual override by super" in pinned["grade_reason"]
+    assert "super 手动指定" in pinned["grade_reason_zh"]
+    assert "strategic partner" in pinned["grade_reason_zh"]  # the override's reason, as typed
     bad = {**body, "grade": "platinum"}
     r = await api.request("PUT", f"/api/customers/{ids[0]}/grade-override", json=bad, as_="super")
     assert r.status_code == 422 and "platinum" in r.json()["detail"]

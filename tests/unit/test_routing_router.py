@@ -195,7 +195,9 @@ def test_reject_reroutes_and_skips_the_rejecting_agent_until_cooldown():
     login(router, agent("ann", 5), agent("ben", 3))
     assert offer_in(router.contact_arrived(contact("c"), T0)).agent_id == "ann"
     out = router.offer_rejected("c", "ann", T0 + 1, "on another call")
-    assert out[0] == OfferCancelled("c", "ann", CancelCause.REJECTED, "on another call")
+    assert out[0] == OfferCancelled(
+        "c", "ann", CancelCause.REJECTED, "on another call", "on another call"
+    )
     assert offer_in(out).agent_id == "ben"
     out = router.offer_rejected("c", "ben", T0 + 2, "no")
     assert not of(Offer, out)  # both declined: wait for the cool-down
@@ -237,7 +239,9 @@ def test_customer_hanging_up_during_offer_cancels_it():
     router.contact_arrived(contact("c1"), T0)
     router.contact_arrived(contact("c2"), T0 + 1)
     out = router.contact_abandoned("c1", T0 + 2)
-    assert out[0] == OfferCancelled("c1", "ann", CancelCause.ABANDONED, "customer left (abandoned)")
+    assert out[0] == OfferCancelled(
+        "c1", "ann", CancelCause.ABANDONED, "customer left (abandoned)", "客户已离开（放弃等待）"
+    )
     assert ContactEnded("c1", None, True, "abandoned") in out
     assert offer_in(out).contact_id == "c2"  # ann is free again and takes the next one
     assert router.store.route("c1") is None
@@ -376,7 +380,7 @@ def test_break_while_offered_withdraws_and_reroutes():
     router.contact_arrived(contact("c1"), T0)
     out = router.set_agent_state("ann", AgentState.BREAK, T0 + 1, "lunch")
     assert out[0] == OfferCancelled(
-        "c1", "ann", CancelCause.AGENT_UNAVAILABLE, "agent went on break"
+        "c1", "ann", CancelCause.AGENT_UNAVAILABLE, "agent went on break", "坐席已转为小休"
     )
     assert AgentStateChanged("ann", AgentState.BREAK, "lunch", 0) in out
     assert offer_in(out).agent_id == "ben"

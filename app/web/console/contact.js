@@ -3,7 +3,7 @@
 import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
 import { icon } from "../shared/icons.js";
 import { clock, formatDate } from "../shared/i18n.js";
-import { contactFacts, gradeBadge } from "./profile.js";
+import { contactFacts, gradeBadge, said } from "./profile.js";
 import { WrapupForm } from "./wrapup.js";
 
 export function recordName(record) {
@@ -35,7 +35,7 @@ export class ContactView {
       h(
         "div",
         { class: "ph-title" },
-        h("div", { class: "ph-line" }, h("h2", { class: "ph-name", text: recordName(record) }), value ? gradeBadge(value.grade, value.grade_reason) : null),
+        h("div", { class: "ph-line" }, h("h2", { class: "ph-name", text: recordName(record) }), value ? gradeBadge(value.grade, said(value, "grade_reason")) : null),
         h("div", { class: "ph-sub" }, this.statusEl, record.contact.from ? [h("span", { class: "sep", text: "·" }), h("span", { text: record.contact.from })] : null),
       ),
       h("div", { class: "ph-right" }, this.timerEl, this.endBtn),

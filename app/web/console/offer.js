@@ -2,7 +2,7 @@
 import { h, setText, tx } from "../shared/dom.js";
 import { icon } from "../shared/icons.js";
 import { clock } from "../shared/i18n.js";
-import { contactFacts, gradeBadge } from "./profile.js";
+import { contactFacts, gradeBadge, said } from "./profile.js";
 import { catalog } from "./store.js";
 
 export const REJECT_REASONS = ["not_my_area", "language", "technical", "personal"];
@@ -69,13 +69,13 @@ export class OfferCard {
             "div",
             { class: "offer-who" },
             h("h2", { id: headingId, class: "offer-name" }, name ? h("span", { text: name }) : tx("offer.new_customer")),
-            value ? gradeBadge(value.grade, value.grade_reason) : customer?.customer?.is_prospect ? gradeBadge("prospect") : null,
+            value ? gradeBadge(value.grade, said(value, "grade_reason")) : customer?.customer?.is_prospect ? gradeBadge("prospect") : null,
             value ? h("span", { class: `badge lc lc-${value.lifecycle}` }, tx(`lifecycle.${value.lifecycle}`)) : null,
             customer?.open_complaints?.length
               ? h("span", { class: "badge tag-warn" }, icon("alert", 12), tx("profile.open_complaints"), ` ${customer.open_complaints.length}`)
               : null,
           ),
-          value?.grade_reason ? h("p", { class: "offer-grade-reason", text: value.grade_reason }) : null,
+          value?.grade_reason ? h("p", { class: "offer-grade-reason", label: said(value, "grade_reason") }) : null,
           contactFacts(contact, explanation),
         ),
         h(

@@ -3,7 +3,7 @@
 // contact's own details: IVR path, what the caller entered, why it was routed here.
 import { h, tx } from "../shared/dom.js";
 import { icon } from "../shared/icons.js";
-import { clock, formatDate } from "../shared/i18n.js";
+import { clock, formatDate, getLang, onLangChange } from "../shared/i18n.js";
 import { catalog, store } from "./store.js";
 
 const KNOWN_GRADES = ["vip", "key", "ordinary", "small", "prospect"];
@@ -14,9 +14,35 @@ export function timeEl(iso, fmt = "datetime") {
   return h("time", { datetime: iso, dataset: { fmt }, text: formatDate(iso, fmt) });
 }
 
+/**
+ * A sentence the server wrote in both languages — obj[key] and obj[key + "_zh"] (grade_reason,
+ * explanation.reason, a candidate's note, ...) — as a {label_en, label_zh} item: dom.js shows it
+ * in the current language and applyI18n redraws it after a switch. Chinese falls back to English.
+ */
+export function said(obj, key) {
+  const en = obj?.[key] || "";
+  return { label_en: en, label_zh: obj?.[`${key}_zh`] || en };
+}
+
+/** A title (tooltip) from a said() item, following the language. */
+export function saidTitle(el, item) {
+  if (!item?.label_en) return el;
+  el.dataset.titleEn = item.label_en;
+  el.dataset.titleZh = item.label_zh || item.label_en;
+  el.title = getLang() === "zh" ? el.dataset.titleZh : el.dataset.titleEn;
+  return el;
+}
+
+onLangChange((lang) => {
+  for (const el of document.querySelectorAll("[data-title-en]")) {
+    el.title = lang === "zh" ? el.dataset.titleZh : el.dataset.titleEn;
+  }
+});
+
+/** The grade badge; `reason` (a said() item) becomes its tooltip. */
 export function gradeBadge(grade, reason) {
   const cls = KNOWN_GRADES.includes(grade) ? `grade-${grade}` : "grade-ordinary";
-  const el = h("span", { class: `badge grade ${cls}`, title: reason || undefined, "data-grade": grade });
+  const el = saidTitle(h("span", { class: `badge grade ${cls}`, "data-grade": grade }), reason);
   el.append(KNOWN_GRADES.includes(grade) ? tx(`grade.${grade}`) : h("span", { text: grade }));
   return el;
 }
@@ -32,13 +58,20 @@ function churnLevel(x) {
   return x < 0.33 ? "low" : x < 0.66 ? "medium" : "high";
 }
 
+/** A figure with its label and, under it, a node or a server sentence (a said() item). */
 function metric(labelKey, valueNode, sub, cls = "") {
+  const sentence = sub && sub.label_en !== undefined;
+  if (sentence && !sub.label_en) sub = null;
   return h(
     "div",
     { class: `metric ${cls}` },
     tx(labelKey, null, "metric-label"),
     h("div", { class: "metric-value num" }, valueNode),
-    sub ? h("div", { class: "metric-sub", title: typeof sub === "string" ? sub : undefined }, sub) : null,
+    sub
+      ? sentence
+        ? saidTitle(h("div", { class: "metric-sub", label: sub }), sub)
+        : h("div", { class: "metric-sub" }, sub)
+      : null,
   );
 }
 
@@ -55,7 +88,7 @@ export function renderProfile(profile, opts = {}) {
   const root = h("div", { class: "profile", "data-customer-id": c.id });
 
   const badges = h("div", { class: "pf-badges" });
-  if (v) badges.append(gradeBadge(v.grade, v.grade_reason));
+  if (v) badges.append(gradeBadge(v.grade, said(v, "grade_reason")));
   else if (c.is_prospect) badges.append(gradeBadge("prospect"));
   if (v?.override) badges.append(h("span", { class: "badge", i18n: "profile.grade_manual" }));
   if (c.is_prospect && v) badges.append(h("span", { class: "badge", i18n: "profile.prospect" }));
@@ -78,7 +111,7 @@ export function renderProfile(profile, opts = {}) {
           )
         : null,
     ),
-    v ? h("p", { class: "pf-reason", text: v.grade_reason }) : null,
+    v ? h("p", { class: "pf-reason", label: said(v, "grade_reason") }) : null,
   );
   root.append(head);
 
@@ -100,16 +133,19 @@ export function renderProfile(profile, opts = {}) {
           moneyNode(v.value_12m),
           v.rank != null ? tx("profile.rank", { rank: v.rank, size: v.base_size }) : null,
         ),
-        metric("profile.clv", moneyNode(v.clv), v.clv_reason),
-        metric("profile.lifecycle", h("span", { class: `lifecycle lc-${v.lifecycle}` }, tx(`lifecycle.${v.lifecycle}`)), v.lifecycle_reason),
-        metric("profile.churn", [churn, bar], v.churn_reason),
+        metric("profile.clv", moneyNode(v.clv), said(v, "clv_reason")),
+        metric("profile.lifecycle", h("span", { class: `lifecycle lc-${v.lifecycle}` }, tx(`lifecycle.${v.lifecycle}`)), said(v, "lifecycle_reason")),
+        metric("profile.churn", [churn, bar], said(v, "churn_reason")),
       ),
-      h(
-        "div",
-        { class: "pf-rfm", title: v.rfm_reason || undefined },
-        h("span", { class: "metric-label", text: "RFM" }),
-        ["r", "f", "m"].map((k) => h("span", { class: `rfm-chip rfm-${v[k]}` }, h("b", { text: k.toUpperCase() }), String(v[k] ?? "–"))),
-        v.rfm_reason ? h("span", { class: "pf-rfm-reason", text: v.rfm_reason }) : null,
+      saidTitle(
+        h(
+          "div",
+          { class: "pf-rfm" },
+          h("span", { class: "metric-label", text: "RFM" }),
+          ["r", "f", "m"].map((k) => h("span", { class: `rfm-chip rfm-${v[k]}` }, h("b", { text: k.toUpperCase() }), String(v[k] ?? "–"))),
+          v.rfm_reason ? h("span", { class: "pf-rfm-reason", label: said(v, "rfm_reason") }) : null,
+        ),
+        said(v, "rfm_reason"),
       ),
     );
   } else {
@@ -277,7 +313,7 @@ function pathItem(step) {
   return input != null && input !== "" ? `${name} (${input})` : String(name);
 }
 
-/** A routing candidate {agent_id, eligible, rank, why_not, note}: "you · 1", "#5 · busy". */
+/** A routing candidate {agent_id, eligible, rank, why_not, note (+ _zh)}: "you · 1", "#5 · busy". */
 function candidateChip(c) {
   if (c == null || typeof c !== "object") return h("span", { class: "chip", text: String(c ?? "") });
   const id = c.agent_id ?? c.id;
@@ -286,16 +322,12 @@ function candidateChip(c) {
   const whoNode = me ? tx("common.you") : h("span", { text: name || `#${id}` });
   const tail =
     c.eligible === false
-      ? h("span", { class: "faint", text: ` · ${c.why_not || ""}` })
+      ? h("span", { class: "faint" }, " · ", h("span", { label: said(c, "why_not") }))
       : c.rank != null
         ? h("span", { class: "faint" }, " · ", tx("offer.rank", { n: c.rank }))
         : null;
-  return h(
-    "span",
-    { class: `chip cand ${c.eligible === false ? "cand-no" : ""} ${c.rank === 1 ? "cand-chosen" : ""}`, title: c.note || c.why_not || undefined },
-    whoNode,
-    tail,
-  );
+  const chip = h("span", { class: `chip cand ${c.eligible === false ? "cand-no" : ""} ${c.rank === 1 ? "cand-chosen" : ""}` }, whoNode, tail);
+  return saidTitle(chip, c.note ? said(c, "note") : said(c, "why_not"));
 }
 
 /** IVR path, caller input, routing explanation and wait of a contact. */
@@ -332,13 +364,14 @@ export function contactFacts(contact, explanation) {
     );
   }
   if (explanation) {
-    add("offer.why", h("span", { class: "why", text: explanation.reason || "" }));
+    add("offer.why", h("span", { class: "why", label: said(explanation, "reason") }));
     const bits = [];
     if (explanation.rule) bits.push(h("span", {}, tx("offer.rule"), ": ", h("b", { text: explanation.rule })));
     if (explanation.step_label || explanation.step != null) {
       // step is 1-based; steps is how many the rule has.
       const of = explanation.step != null && explanation.steps ? ` (${explanation.step}/${explanation.steps})` : "";
-      bits.push(h("span", {}, tx("offer.step"), ": ", h("b", { text: `${explanation.step_label || explanation.step}${of}` })));
+      const label = explanation.step_label ? h("span", { label: said(explanation, "step_label") }) : String(explanation.step);
+      bits.push(h("span", {}, tx("offer.step"), ": ", h("b", {}, label, of)));
     }
     if (explanation.priority != null) {
       bits.push(h("span", {}, tx("offer.priority"), ": ", h("b", { class: "num", text: Math.round(explanation.priority * 10) / 10 })));
