@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from app.customers.identity import normalise_email, normalise_phone
+from app.customers.identity import normalise_identity
 from app.customers.schemas import CustomerCreate, TransactionCreate
 from app.customers.service import create_customer
 from app.customers.transactions import record_transaction
@@ -87,9 +87,9 @@ async def _find_customer(uow: UnitOfWork, row: dict[str, str], region: str) -> i
         if not row["customer_id"].isdigit() or not await repo.get(int(row["customer_id"])):
             raise DomainError(f"customer {row['customer_id']!r} not found")
         return int(row["customer_id"])
-    for kind, norm in (("phone", normalise_phone), ("email", normalise_email)):
+    for kind in ("phone", "email"):
         if row.get(kind):
-            value = norm(row[kind], region) if kind == "phone" else norm(row[kind])  # type: ignore[call-arg]
+            value = normalise_identity(kind, row[kind], region)
             found = await repo.find_by_identity(kind, value)
             if found is None:
                 raise DomainError(f"no customer with {kind} {value}")

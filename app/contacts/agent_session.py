@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.auth.tokens import Principal
-from app.contacts.messages import contact_payload, iso
+from app.contacts.messages import assigned_message, contact_payload, offer_message
 from app.contacts.schemas import ContactEnd, WrapupIn
 from app.contacts.service import end_contact
 from app.contacts.wrapup import save_wrapup
@@ -15,7 +15,7 @@ from app.container import Hotline
 from app.customers.profile import build_profile
 from app.db.models import Agent
 from app.db.repositories.interactions import InteractionRepository
-from app.errors import Conflict, DomainError, Invalid, NotFound
+from app.errors import Conflict, DomainError, Invalid, NotFound, validation_message
 from routing import AgentState
 from routing.records import ContactStatus
 
@@ -68,21 +68,13 @@ class AgentSession:
                 if i is None:
                     continue
                 profile = (await build_profile(uow, i.customer_id)).model_dump(mode="json")
-                message: dict[str, Any] = {"contact": contact_payload(i, now), "customer": profile}
                 if mine_offer and offer is not None:
                     explanation = next(
                         (e for e in reversed(i.routing_explanation) if e["event"] == "offered"), {}
                     )
-                    message |= {
-                        "type": "offer",
-                        "explanation": explanation,
-                        "expires_in": round(offer.expires_at - now, 1),
-                        "expires_at": iso(offer.expires_at),
-                        "waited": round(now - i.created_at.timestamp(), 1),
-                    }
+                    out.append(offer_message(i, profile, explanation, offer.expires_at, now))
                 else:
-                    message["type"] = "contact.assigned"
-                out.append(message)
+                    out.append(assigned_message(i, profile, now))
             state = self.center.state_message(self.aid) or {}
             for i in await repo.awaiting_wrapup(self.agent.id):
                 out.append(
@@ -155,9 +147,7 @@ class AgentSession:
         try:
             data = WrapupIn.model_validate({k: v for k, v in m.items() if k not in ("type", "id")})
         except ValidationError as exc:
-            raise Invalid(
-                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            ) from exc
+            raise Invalid(validation_message(exc.errors())) from exc
         s = self.hotline.settings
         async with self.hotline.uow() as uow:
             interaction_id, complaint_id = await save_wrapup(

@@ -15,6 +15,7 @@ from typing import Any
 
 from agents.hub import AgentHub
 from app.contacts.recorder import Push, Recorder
+from app.db.models import Queue
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from routing import (
@@ -66,15 +67,14 @@ class ContactCenter:
             except asyncio.CancelledError:
                 pass
 
-    def ensure_queue(
-        self, name: str, skills: list[str], sla: float, max_wait: float, overflow: str | None
-    ) -> None:
+    def ensure_queue(self, queue: Queue) -> None:
         """Queues live in the database; the router learns them (again) when they change."""
-        self.router.queues[name] = QueueConfig(
-            name=name,
-            skills=tuple((s, 1) for s in skills),
-            sla_seconds=float(sla),
-            max_wait_seconds=float(max_wait),
+        overflow = queue.overflow_queue
+        self.router.queues[queue.name] = QueueConfig(
+            name=queue.name,
+            skills=tuple((s, 1) for s in queue.skills),
+            sla_seconds=float(queue.sla_seconds),
+            max_wait_seconds=float(queue.max_wait_seconds),
             overflow=overflow if overflow in self.router.queues or overflow is None else None,
         )
 
@@ -140,7 +140,3 @@ class ContactCenter:
                 raise
             except Exception:  # the ticker must outlive any one bad event
                 log.exception("routing tick failed")
-
-    def agent_state(self, agent_id: int) -> str | None:
-        record = self.router.store.agent(str(agent_id))
-        return None if record is None else str(record.presence.state)

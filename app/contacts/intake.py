@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.contacts.schemas import ContactCreate
-from app.customers.identity import normalise_email, normalise_phone
+from app.customers.identity import normalise_identity
 from app.db.models import Customer, CustomerIdentity, Interaction
 from app.db.repositories.complaints import ComplaintRepository
 from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.interactions import InteractionRepository
-from app.db.repositories.staff import StaffRepository
 from app.db.repositories.values import ValueRepository
 from app.db.uow import UnitOfWork
 from app.errors import Invalid
@@ -29,7 +28,7 @@ async def identify(uow: UnitOfWork, data: ContactCreate, region: str) -> Custome
     if not data.from_:
         raise Invalid("a contact needs `from` (phone or e-mail) or `customer_id`", field="from")
     kind = "email" if "@" in data.from_ else "phone"
-    value = normalise_email(data.from_) if kind == "email" else normalise_phone(data.from_, region)
+    value = normalise_identity(kind, data.from_, region)
     found = await repo.find_by_identity(kind, value)
     if found is not None:
         return found
@@ -49,8 +48,7 @@ async def identify(uow: UnitOfWork, data: ContactCreate, region: str) -> Custome
 async def open_interaction(
     uow: UnitOfWork, data: ContactCreate, customer: Customer, now: datetime
 ) -> Interaction:
-    if await StaffRepository(uow.session).queue_by_name(data.queue) is None:
-        raise Invalid(f"queue {data.queue!r} does not exist", field="queue")
+    """The queue was checked (and taught to the router) by `sync_queue` in this unit of work."""
     attributes = dict(data.attributes)
     if data.external_id:
         attributes["external_id"] = data.external_id

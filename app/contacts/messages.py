@@ -37,3 +37,27 @@ def contact_payload(i: Interaction, now: float) -> dict[str, Any]:
 def explanation_entry(kind: str, now: float, **fields: Any) -> dict[str, Any]:
     """One line of the interaction's routing log."""
     return {"at": iso(now), "event": kind, **fields}
+
+
+def offer_message(
+    i: Interaction,
+    profile: dict[str, Any],
+    explanation: dict[str, Any],
+    expires_at: float,
+    now: float,
+) -> dict[str, Any]:
+    """The screen pop: sent when the offer is made, and again to a console that reconnects."""
+    return {
+        "type": "offer",
+        "contact": contact_payload(i, now),
+        "customer": profile,
+        "explanation": explanation,
+        "expires_in": round(expires_at - now, 1),
+        "expires_at": iso(expires_at),
+        "waited": round(now - i.created_at.timestamp(), 1),
+    }
+
+
+def assigned_message(i: Interaction, profile: dict[str, Any], now: float) -> dict[str, Any]:
+    """The accepted contact, on accepting and again to a console that reconnects."""
+    return {"type": "contact.assigned", "contact": contact_payload(i, now), "customer": profile}

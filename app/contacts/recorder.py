@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.contacts.messages import contact_payload, explanation_entry, iso
+from app.contacts.messages import (
+    assigned_message,
+    explanation_entry,
+    iso,
+    offer_message,
+)
 from app.customers.profile import build_profile
 from app.db.models import Interaction
 from app.db.repositories.interactions import InteractionRepository
@@ -74,21 +79,10 @@ class Recorder:
             i.status, i.agent_id = "offered", int(d.agent_id)
             i.offered_at = i.offered_at or self.at
             self._log(i, "offered", agent_id=int(d.agent_id), **d.explanation.as_dict())
-            profile = await build_profile(self.uow, i.customer_id)
-            self.pushes.append(
-                (
-                    int(d.agent_id),
-                    {
-                        "type": "offer",
-                        "contact": contact_payload(i, self.now),
-                        "customer": profile.model_dump(mode="json"),
-                        "explanation": d.explanation.as_dict(),
-                        "expires_in": round(d.expires_at - self.now, 1),
-                        "expires_at": iso(d.expires_at),
-                        "waited": round(self.now - i.created_at.timestamp(), 1),
-                    },
-                )
-            )
+            profile = (await build_profile(self.uow, i.customer_id)).model_dump(mode="json")
+            explanation = d.explanation.as_dict()
+            message = offer_message(i, profile, explanation, d.expires_at, self.now)
+            self.pushes.append((int(d.agent_id), message))
         elif isinstance(d, OfferCancelled):
             i.status = "queued" if d.cause != "abandoned" else i.status
             i.agent_id = None if d.cause != "abandoned" else i.agent_id
@@ -100,10 +94,8 @@ class Recorder:
             i.status, i.agent_id, i.answered_at = "active", int(d.agent_id), self.at
             i.wait_seconds = round(d.waited, 3)
             self._log(i, "assigned", agent_id=int(d.agent_id), waited=round(d.waited, 1))
-            profile = await build_profile(self.uow, i.customer_id)
-            payload = {"type": "contact.assigned", "contact": contact_payload(i, self.now)}
-            payload["customer"] = profile.model_dump(mode="json")
-            self.pushes.append((int(d.agent_id), payload))
+            profile = (await build_profile(self.uow, i.customer_id)).model_dump(mode="json")
+            self.pushes.append((int(d.agent_id), assigned_message(i, profile, self.now)))
         elif isinstance(d, ContactEscalated):
             self._log(i, "escalated", **d.explanation.as_dict())
         elif isinstance(d, ContactOverflowed):

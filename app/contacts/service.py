@@ -22,9 +22,7 @@ async def sync_queue(uow: UnitOfWork, center: ContactCenter, name: str) -> None:
         raise Invalid(f"queue {name!r} does not exist", field="queue")
     if queue.overflow_queue and queue.overflow_queue not in center.router.queues:
         await sync_queue(uow, center, queue.overflow_queue)
-    center.ensure_queue(
-        queue.name, queue.skills, queue.sla_seconds, queue.max_wait_seconds, queue.overflow_queue
-    )
+    center.ensure_queue(queue)
 
 
 async def create_contact(

@@ -48,7 +48,7 @@ async def build_center(
     async with uow_factory() as uow:
         queues = await StaffRepository(uow.session).queues()
     for q in sorted(queues, key=lambda q: q.overflow_queue is not None):
-        center.ensure_queue(q.name, q.skills, q.sla_seconds, q.max_wait_seconds, q.overflow_queue)
+        center.ensure_queue(q)
     await _requeue_unfinished(center, uow_factory)
     return center, Presence(center, settings.agent_grace_seconds)
 

@@ -33,6 +33,12 @@ async def value_of(uow: UnitOfWork, customer_id: int) -> ValueOut | None:
     return out
 
 
+async def _check_may_pin(uow: UnitOfWork, customer_id: int, actor: Principal, verb: str) -> None:
+    customer = await get_customer(uow, customer_id)
+    if not actor.has_role("supervisor") and customer.account_manager_id != actor.agent_id:
+        raise Forbidden(f"only the customer's account manager or a supervisor may {verb} a grade")
+
+
 def _grades(valuation: Valuation) -> list[str]:
     return [*valuation.config.tier_names, valuation.config.pyramid.prospect_grade]
 
@@ -40,9 +46,7 @@ def _grades(valuation: Valuation) -> list[str]:
 async def set_override(
     uow: UnitOfWork, valuation: Valuation, customer_id: int, data: OverrideIn, actor: Principal
 ) -> ValueOut:
-    customer = await get_customer(uow, customer_id)
-    if not actor.has_role("supervisor") and customer.account_manager_id != actor.agent_id:
-        raise Forbidden("only the customer's account manager or a supervisor may pin a grade")
+    await _check_may_pin(uow, customer_id, actor, "pin")
     if data.grade not in _grades(valuation):
         raise Invalid(f"unknown grade {data.grade!r}; one of {', '.join(_grades(valuation))}")
     now = valuation.clock()
@@ -66,9 +70,7 @@ async def set_override(
 async def clear_override(
     uow: UnitOfWork, valuation: Valuation, customer_id: int, actor: Principal
 ) -> ValueOut:
-    customer = await get_customer(uow, customer_id)
-    if not actor.has_role("supervisor") and customer.account_manager_id != actor.agent_id:
-        raise Forbidden("only the customer's account manager or a supervisor may unpin a grade")
+    await _check_may_pin(uow, customer_id, actor, "unpin")
     if not await ValueRepository(uow.session).clear_override(customer_id):
         raise NotFound(f"customer {customer_id} has no grade override")
     await record_audit(uow, actor, "grade.override.clear", "customer", customer_id)

@@ -31,3 +31,8 @@ def normalise_email(raw: str) -> str:
     except EmailNotValidError as exc:
         raise Invalid(f"invalid e-mail {raw!r}: {exc}", field="email") from exc
     return info.normalized.lower()
+
+
+def normalise_identity(kind: str, raw: str, region: str) -> str:
+    """A phone or an e-mail, normalised as it is stored in customer_identities."""
+    return normalise_phone(raw, region) if kind == "phone" else normalise_email(raw)

@@ -7,7 +7,7 @@ from typing import Any
 
 from app.audit import record_audit
 from app.auth.tokens import Principal
-from app.customers.identity import normalise_email, normalise_phone
+from app.customers.identity import normalise_email, normalise_identity, normalise_phone
 from app.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 from app.db.models import Customer, CustomerIdentity
 from app.db.repositories.customers import CustomerRepository
@@ -124,7 +124,7 @@ async def search_customers(
     ids: list[int] | None = None
     for kind, raw in (("phone", phone), ("email", email)):
         if raw:
-            value = normalise_phone(raw, region) if kind == "phone" else normalise_email(raw)
+            value = normalise_identity(kind, raw, region)
             found = await repo.find_by_identity(kind, value)
             hit = [found.id] if found else []
             ids = hit if ids is None else [i for i in ids if i in hit]
