@@ -35,7 +35,6 @@ from routing.batch import Batch, apply_agent_event
 from routing.config import QueueConfig, RouterSettings, RoutingConfig, check_queues
 from routing.contact import Contact
 from routing.decisions import CancelCause, ContactAssigned, ContactEnded, Decision
-from routing.dispatch import Dispatcher
 from routing.errors import (
     DuplicateContact,
     InvalidContact,
@@ -43,12 +42,13 @@ from routing.errors import (
     UnknownAgent,
     UnknownContact,
 )
-from routing.flow import Flow
+from routing.lifecycle import Lifecycle
+from routing.matching import Matcher
 from routing.memory_store import InMemoryStore
+from routing.planner import RoutePlanner
 from routing.policy import Policy
 from routing.pools import PoolDirectory
 from routing.records import AgentRecord, ContactStatus, OfferRecord, Route
-from routing.routes import RoutePlanner
 from routing.snapshot import RoutingSnapshot, take_snapshot
 from routing.store import RoutingStore
 from routing.wording import Text, end_reason, say
@@ -82,8 +82,8 @@ class Router:
         self._rules = self.settings.agent_rules
         self.directory = PoolDirectory(r.profile for r in self.store.agents())
         planner = RoutePlanner(policy, self.queues, self.directory, self._is_working)
-        self.flow = Flow(self.store, planner, policy, self.settings)
-        self.dispatcher = Dispatcher(self.store, self.directory, policy, self.settings)
+        self.lifecycle = Lifecycle(self.store, planner, policy, self.settings)
+        self.matcher = Matcher(self.store, self.directory, policy, self.settings)
         self._seq = itertools.count(max((r.seq for r in self.store.routes()), default=0) + 1)
 
     @classmethod
@@ -99,8 +99,8 @@ class Router:
         if self.store.route(contact.id) is not None:
             raise DuplicateContact(f"contact {contact.id!r} is already being routed")
         batch = Batch(now)
-        route = self.flow.planner.open(contact, now, next(self._seq))
-        self.flow.place(route, 0, now, batch)
+        route = self.lifecycle.planner.open(contact, now, next(self._seq))
+        self.lifecycle.place(route, 0, now, batch)
         return self._finish(batch)
 
     def offer_accepted(self, contact_id: str, agent_id: str, now: float) -> list[Decision]:
@@ -126,10 +126,10 @@ class Router:
         offer = self._open_offer(contact_id, agent_id)
         batch = Batch(now)
         why = Text(reason, reason)  # the agent's own reason code, as given
-        route = self.flow.close_offer(
+        route = self.lifecycle.close_offer(
             offer, CancelCause.REJECTED, why, RejectOffer(contact_id), batch
         )
-        self.flow.requeue_declined(route, batch)
+        self.lifecycle.requeue_declined(route, batch)
         return self._finish(batch)
 
     def contact_ended(self, contact_id: str, now: float, reason: str = "ended") -> list[Decision]:
@@ -152,7 +152,7 @@ class Router:
         offer = self.store.offer(contact_id)
         if offer is not None:
             why = say("cancel.customer_left", reason=end_reason(reason))
-            self.flow.close_offer(
+            self.lifecycle.close_offer(
                 offer, CancelCause.ABANDONED, why, WithdrawOffer(contact_id), batch
             )
         self.store.delete_route(contact_id)
@@ -201,10 +201,10 @@ class Router:
             assert offer is not None
             why = say("cancel.break" if isinstance(event, TakeBreak) else "cancel.logout")
             contact_id = presence.offer
-            route = self.flow.close_offer(
+            route = self.lifecycle.close_offer(
                 offer, CancelCause.AGENT_UNAVAILABLE, why, WithdrawOffer(contact_id), batch
             )
-            self.flow.requeue(route, batch)
+            self.lifecycle.requeue(route, batch)
         self._apply(record, event, batch)
         return self._finish(batch)
 
@@ -235,7 +235,7 @@ class Router:
         batch = Batch(now)
         store = self.store
         while (timer := store.pop_due(now)) is not None:
-            self.flow.fire(timer, batch)
+            self.lifecycle.fire(timer, batch)
         return self._finish(batch)
 
     def next_deadline(self) -> float | None:
@@ -248,7 +248,7 @@ class Router:
 
     # --- helpers -------------------------------------------------------------------------
     def _finish(self, batch: Batch) -> list[Decision]:
-        self.dispatcher.run(batch)
+        self.matcher.run(batch)
         return batch.out
 
     def _apply(self, record: AgentRecord, event: AgentEvent, batch: Batch) -> None:

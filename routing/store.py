@@ -24,8 +24,8 @@ and a ZSET of timers scored by due time.
 
 An async shell reuses the pure parts unchanged — ``Policy.match``, ``RoutePlanner``
 (rule/step/pool planning), ``selection.rank``, ``explain``, ``priority`` and
-``agents.state.transition`` — and follows the order of operations of ``routing.flow`` and
-``routing.dispatch``, awaiting these store operations instead of calling them.
+``agents.state.transition`` — and follows the order of operations of ``routing.lifecycle`` and
+``routing.matching``, awaiting these store operations instead of calling them.
 """
 
 from __future__ import annotations

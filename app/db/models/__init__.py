@@ -2,6 +2,7 @@ from .audit import AuditEntry
 from .base import Base
 from .complaints import Complaint, ComplaintTransition
 from .customers import Customer, CustomerIdentity, Transaction
+from .events import EventCursor
 from .interactions import Interaction
 from .staff import Agent, Queue
 from .values import CustomerValueRow, GradeChange, GradeOverrideRow, GradingSnapshot
@@ -15,6 +16,7 @@ __all__ = [
     "Customer",
     "CustomerIdentity",
     "CustomerValueRow",
+    "EventCursor",
     "GradeChange",
     "GradeOverrideRow",
     "GradingSnapshot",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.types import JsonColumn, UTCDateTime, utcnow
@@ -15,7 +15,11 @@ from .base import Base
 
 class Interaction(Base):
     __tablename__ = "interactions"
-    __table_args__ = (Index("ix_interactions_customer_created", "customer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_interactions_customer_created", "customer_id", "created_at"),
+        Index("ix_interactions_status", "status"),
+        UniqueConstraint("source", "external_id", name="uq_interactions_source_external_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
@@ -41,3 +45,11 @@ class Interaction(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     routing_explanation: Mapped[list[Any]] = mapped_column(JsonColumn, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Idempotent arrival: the same (source, external_id) is the same contact.
+    source: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    # Routing facts kept so a waiting contact resumes in its place after a restart.
+    language: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # The last live-path event the projector applied to this row (idempotent replays).
+    last_event_seq: Mapped[int | None] = mapped_column(BigInteger)

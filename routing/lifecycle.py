@@ -18,15 +18,15 @@ from routing.decisions import (
     ContactTimedOut,
     OfferCancelled,
 )
+from routing.planner import RoutePlanner
 from routing.policy import Policy, Target
 from routing.priority import effective_priority
 from routing.records import ContactStatus, OfferRecord, Route, Timer, TimerKind
-from routing.routes import RoutePlanner
 from routing.store import RoutingStore
 from routing.wording import EMPTY, Text, join, say
 
 
-class Flow:
+class Lifecycle:
     def __init__(
         self, store: RoutingStore, planner: RoutePlanner, policy: Policy, settings: RouterSettings
     ) -> None:

@@ -1,6 +1,6 @@
 """Matching waiting contacts with free agents, and making offers.
 
-After every event the dispatcher matches greedily by priority: of the contacts that just
+After every event the matcher matches greedily by priority: of the contacts that just
 became waiting (or eligible for more agents) and the best contact each freed agent could
 take, the highest-priority one goes first and gets its best eligible agent (see
 routing.selection). Repeat until nothing matches. Because every event ends this way, no
@@ -32,7 +32,7 @@ _Pick = tuple[float, int, str]  # (sort_key, seq, contact id): lower is better
 WAITING = ContactStatus.WAITING
 
 
-class Dispatcher:
+class Matcher:
     def __init__(
         self,
         store: RoutingStore,
