@@ -68,6 +68,13 @@ class WithdrawOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumeContact:
+    """A contact the agent already held (before a restart) is theirs again: busy with it."""
+
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
 class EndContact:
     """A call or chat the agent held ended; the last one starts wrap-up."""
 
@@ -97,6 +104,7 @@ AgentEvent = (
     | RejectOffer
     | MissOffer
     | WithdrawOffer
+    | ResumeContact
     | EndContact
     | FinishWrapup
     | UpdateCapacity

@@ -33,6 +33,7 @@ from agents.events import (
     MissOffer,
     ReceiveOffer,
     RejectOffer,
+    ResumeContact,
     TakeBreak,
     UpdateCapacity,
     WithdrawOffer,
@@ -56,6 +57,7 @@ __all__ = [
     "Presence",
     "ReceiveOffer",
     "RejectOffer",
+    "ResumeContact",
     "TakeBreak",
     "UpdateCapacity",
     "WithdrawOffer",
@@ -237,6 +239,16 @@ def _withdraw_offer(p: Presence, event: WithdrawOffer, now: float, rules: AgentR
     return p._replace(offer=None, offer_channel=None)
 
 
+def _resume_contact(p: Presence, event: ResumeContact, now: float, rules: AgentRules) -> Presence:
+    # Capacity is not checked: the contact is already in the agent's hands, whatever the
+    # profile says now. Wrap-up and breaks give way to it as they would to an accepted one.
+    voice = p.voice + (event.channel == VOICE)
+    chats = p.chats + (event.channel == CHAT)
+    if voice == p.voice and chats == p.chats:
+        raise IllegalTransition(p.state, event, f"unknown channel {event.channel!r}")
+    return p._replace(voice=voice, chats=chats, wrapup_until=None, break_reason=None)
+
+
 def _end_contact(p: Presence, event: EndContact, now: float, rules: AgentRules) -> Presence:
     if event.channel == VOICE and p.voice:
         p = p._replace(voice=p.voice - 1)
@@ -278,6 +290,7 @@ _HANDLERS: dict[type, Callable[[Presence, Any, float, AgentRules], Presence]] = 
     RejectOffer: _reject_offer,
     MissOffer: _miss_offer,
     WithdrawOffer: _withdraw_offer,
+    ResumeContact: _resume_contact,
     EndContact: _end_contact,
     FinishWrapup: _finish_wrapup,
     UpdateCapacity: _update_capacity,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,9 +13,14 @@ from app.db.uow import UnitOfWork
 from config.settings import Settings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from app.contacts.center import ContactCenter
     from app.contacts.console_config import ConsoleConfig
+    from app.contacts.hub import AgentHub
     from app.contacts.presence import Presence
+    from app.contacts.projector import InteractionProjector
+    from app.contacts.service import ContactCenterService
 
 
 @dataclass
@@ -26,6 +31,10 @@ class Hotline:
     valuation: Valuation
     console: ConsoleConfig
     center: ContactCenter
+    contacts: ContactCenterService
+    projector: InteractionProjector
+    hub: AgentHub
     presence: Presence
     redis: Any = None
     secret: str = ""
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)

@@ -50,6 +50,11 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
 class TooLarge(DomainError):
     status = 413
     code = "too_large"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,18 +17,18 @@ from app.api import (
     customers,
     health,
     interactions,
+    metrics,
     pages,
     reports,
     staff,
     ws_agent,
 )
 from app.contacts.console_config import load_console_config
-from app.contacts.wiring import build_center
+from app.contacts.wiring import build_live_path
 from app.container import Hotline
 from app.customers.valuation import Valuation, load_grading_config
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_async
-from app.db.uow import uow_factory
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
 from config.settings import Settings
@@ -45,8 +47,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         valuation = Valuation(load_grading_config(settings.grades_file))
         console = load_console_config(settings.console_file)
         engine = make_engine(settings)
-        uow = uow_factory(make_sessionmaker(engine))
-        center, presence = await build_center(settings, uow)
+        live = await build_live_path(settings, make_sessionmaker(engine), console, valuation)
         redis = None
         if settings.redis_url:
             import redis.asyncio as aioredis
@@ -55,22 +56,32 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         hotline = Hotline(
             settings=settings,
             engine=engine,
-            uow=uow,
+            uow=live.uow,
             valuation=valuation,
             console=console,
-            center=center,
-            presence=presence,
+            center=live.center,
+            contacts=live.service,
+            projector=live.projector,
+            hub=live.hub,
+            presence=live.presence,
             redis=redis,
             secret=settings.effective_secret(),
         )
-        center.start()
+        hotline.tasks = live.start()
         app.state.hotline = hotline
         log.info("hotline up: database=%s", engine.dialect.name)
         try:
             yield
         finally:
-            await presence.stop()
-            await center.stop()
+            await live.presence.stop()
+            await live.center.stop()
+            # Let the record catch up with what routing did, then stop the subscribers.
+            await live.projector.reached(live.center.bus.last_seq, timeout=5.0)
+            for task in hotline.tasks:
+                task.cancel()
+            for task in hotline.tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -89,6 +100,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         contacts,
         complaints,
         interactions,
+        metrics,
         staff,
         reports,
         ws_agent,

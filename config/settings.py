@@ -38,7 +38,13 @@ class Settings(BaseSettings):
     routing_file: Path = CONFIG_DIR / "routing.yaml"
     grades_file: Path = CONFIG_DIR / "grades.yaml"
     console_file: Path = CONFIG_DIR / "console.yaml"
+    # Display names of free codes (queues, rules, skills, break reasons, ...) per language.
+    names_file: Path = CONFIG_DIR / "names.yaml"
+    # The language of words sent when the reader asks for none (?lang=, Accept-Language).
+    default_language: str = "en"
     agent_grace_seconds: float = Field(30.0, ge=0)
+    # Messages queued for one agent socket before it counts as too slow and is closed (4008).
+    ws_send_queue: int = Field(256, ge=8, le=100_000)
     # When set, these win over offers.timeout_seconds / wrapup.timeout_seconds of routing.yaml.
     offer_timeout_seconds: float | None = Field(None, gt=0)
     wrapup_seconds: float | None = Field(None, ge=0)

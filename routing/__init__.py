@@ -35,6 +35,7 @@ from routing.errors import (
 )
 from routing.memory_store import InMemoryStore
 from routing.policy import Policy, Rule, Step, Target
+from routing.policy_parse import parse_policy
 from routing.snapshot import AgentView, ContactView, QueueView, RoutingSnapshot
 from routing.store import RoutingStore
 
@@ -78,4 +79,5 @@ __all__ = [
     "Target",
     "UnknownAgent",
     "UnknownContact",
+    "parse_policy",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 from agents.state import AgentRules
 from routing.errors import PolicyError
 from routing.policy import Policy, Skills
-from routing.policy_parse import check_keys, expect_mapping, number, skills
+from routing.policy_parse import check_keys, expect_mapping, number, parse_policy, skills
 
 QUEUE_KEYS = ("name", "skills", "sla_seconds", "max_wait_seconds", "overflow", "priority")
 
@@ -115,7 +115,7 @@ class RoutingConfig:
     @classmethod
     def from_mapping(cls, doc: Any) -> RoutingConfig:
         """Parse the whole document; raises PolicyError naming the bad key."""
-        policy = Policy.from_mapping(doc)  # also rejects unknown top-level keys
+        policy = parse_policy(doc)  # also rejects unknown top-level keys
         raw_queues = doc.get("queues", [])
         if not isinstance(raw_queues, list):
             raise PolicyError("queues: expected a list of queues")

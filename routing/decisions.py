@@ -1,7 +1,8 @@
 """Decisions the router returns. The adapter persists them, then pushes them after commit.
 
 Every routing choice carries an :class:`Explanation`: the rule matched, the step, the
-candidates considered and the reason in words, shown to the agent and to supervisors.
+candidates considered and the reason, as codes and facts (:mod:`routing.messages`); the
+words are chosen where the explanation leaves the server, in the reader's language.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from agents.state import AgentState
-from routing.wording import Text, join, role_zh, say
+from routing.wording import Message, join, role, say
 
 
 class CandidateNote(NamedTuple):
     """One agent considered for a contact: eligible and ranked, or why not.
 
-    Structured (for storage and filtering); :attr:`note` / :attr:`note_zh` render it in
-    words, built only when asked for. (A NamedTuple: several are built per offer, and tuples
-    are the cheapest records.)
+    Structured (for storage and filtering); :attr:`note` is the same as a message, built only
+    when asked for. (A NamedTuple: several are built per offer, and tuples are the cheapest
+    records.)
     """
 
     agent_id: str
@@ -30,28 +31,18 @@ class CandidateNote(NamedTuple):
     active: int = 0  # contacts in progress (chat agents)
     idle_seconds: float = 0.0
     contacts_today: int = 0
-    why_not: str | None = None  # for ineligible agents: "busy", "on break (lunch)", ...
-    why_not_zh: str | None = None  # the same in Chinese: "忙碌", "小休中（lunch）", ...
+    why_not: Message | None = None  # for ineligible agents: ``why.busy``, ``why.break``, ...
 
     @property
-    def note(self) -> str:
-        """E.g. "preferred (account manager); proficiency 4; idle 35 s; 3 today"."""
-        return self.words().en
-
-    @property
-    def note_zh(self) -> str:
-        """The note in Chinese: "首选（客户经理）；熟练度 4；空闲 35 秒；今日已接 3 个"."""
-        return self.words().zh
-
-    def words(self) -> Text:
-        """The note in both languages, from the same fields."""
-        role = self.preferred_as
+    def note(self) -> Message:
+        """E.g. "preferred (account manager); proficiency 4; idle 35 s; 3 today", as a message."""
+        label = self.preferred_as
         if not self.eligible:
-            why = Text(self.why_not or "", self.why_not_zh or self.why_not or "")
-            if not role:
+            why = self.why_not or {}
+            if not label:
                 return why
-            return say("note.not_eligible", role=Text(role, role_zh(role)), why=why)
-        parts = [say("note.preferred", role=Text(role, role_zh(role)))] if role else []
+            return say("note.not_eligible", role=role(label), why=why)
+        parts = [say("note.preferred", role=role(label))] if label else []
         parts.append(say("note.proficiency", n=self.proficiency))
         if self.active:
             parts.append(say("note.active", n=self.active))
@@ -60,38 +51,32 @@ class CandidateNote(NamedTuple):
         return join(parts)
 
     def as_dict(self) -> dict[str, Any]:
-        note, note_zh = self.words()
-        return {**self._asdict(), "note": note, "note_zh": note_zh}
+        return {**self._asdict(), "note": self.note}
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """Why a routing decision was taken; the words in English and in Chinese."""
+    """Why a routing decision was taken: structured fields, and the reason as a message."""
 
     rule: str  # rule name, "fallback" if none matched
     step: int  # 1-based escalation step
     steps: int
-    step_label: str  # "account manager", "senior agents", ...
-    reason: str  # the sentence for humans
+    step_label: Message  # ``label.senior``, a role, ...
+    reason: Message  # ``offered``, ``queued``, ... with its facts
     priority: float  # effective priority when decided
     candidates: tuple[CandidateNote, ...] = ()
-    reason_zh: str = ""  # the sentence in Chinese, from the same facts
-    step_label_zh: str = ""  # "客户经理", "资深坐席", ...
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (for the DB and websocket payloads)."""
-        data: dict[str, Any] = {
+        """JSON-ready form, codes and facts (for the DB; rendered by ``app.i18n`` for readers)."""
+        return {
             "rule": self.rule,
             "step": self.step,
             "steps": self.steps,
             "step_label": self.step_label,
-            "step_label_zh": self.step_label_zh,
             "reason": self.reason,
-            "reason_zh": self.reason_zh,
+            "priority": self.priority,
+            "candidates": [c.as_dict() for c in self.candidates],
         }
-        data["priority"] = self.priority
-        data["candidates"] = [c.as_dict() for c in self.candidates]
-        return data
 
 
 class CancelCause(StrEnum):
@@ -99,6 +84,7 @@ class CancelCause(StrEnum):
     EXPIRED = "expired"  # the countdown ran out (counts as a missed offer)
     ABANDONED = "abandoned"  # the customer hung up / left the chat
     AGENT_UNAVAILABLE = "agent_unavailable"  # the agent went on break or logged out
+    UNDELIVERED = "undelivered"  # the screen pop could not be delivered (not the agent's fault)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +116,7 @@ class OfferCancelled:
     contact_id: str
     agent_id: str
     cause: CancelCause
-    reason: str
-    reason_zh: str = ""
+    reason: Message  # ``cancel.no_answer``, ``cancel.customer_left``, ``cancel.rejected``, ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from agents.state import (
     MakeAvailable,
     Presence,
     RejectOffer,
+    ResumeContact,
     TakeBreak,
     UpdateCapacity,
     WithdrawOffer,
@@ -48,10 +49,10 @@ from routing.memory_store import InMemoryStore
 from routing.planner import RoutePlanner
 from routing.policy import Policy
 from routing.pools import PoolDirectory
-from routing.records import AgentRecord, ContactStatus, OfferRecord, Route
+from routing.records import AgentRecord, ContactStatus, OfferRecord, Route, Timer, TimerKind
 from routing.snapshot import RoutingSnapshot, take_snapshot
 from routing.store import RoutingStore
-from routing.wording import Text, end_reason, say
+from routing.wording import end_reason, name, say
 
 DEFAULT_BREAK = "break"
 
@@ -92,16 +93,67 @@ class Router:
         return cls(config.policy, config.queues, store, config.settings)
 
     # --- contacts ------------------------------------------------------------------------
-    def contact_arrived(self, contact: Contact, now: float) -> list[Decision]:
-        """A call or chat joins its queue: ContactQueued, then an Offer if someone is free."""
+    def contact_arrived(
+        self, contact: Contact, now: float, waiting_since: float | None = None
+    ) -> list[Decision]:
+        """A call or chat joins its queue: ContactQueued, then an Offer if someone is free.
+
+        ``waiting_since`` resumes a contact that was already waiting (after a restart): it
+        keeps its place and its age, and escalation steps already due fire on the next tick.
+        """
+        self._check_new(contact)
+        batch = Batch(now)
+        start = now if waiting_since is None else min(waiting_since, now)
+        route = self.lifecycle.planner.open(contact, start, next(self._seq))
+        self.lifecycle.place(route, 0, start, batch)
+        return self._finish(batch)
+
+    def contact_restored(self, contact: Contact, agent: Agent, now: float) -> list[Decision]:
+        """A contact an agent was serving before a restart is theirs again (busy with it).
+
+        The agent is logged in for it if they are not yet; no offer is made, and the contact
+        ends and is wrapped up as any accepted one.
+        """
+        self._check_new(contact)
+        batch = Batch(now)
+        known = self.store.agent(agent.id)
+        if known is None or not known.presence.logged_in:
+            presence = known.presence if known else Presence()
+            record = AgentRecord(agent, presence, agent.contacts_today)
+            event = LogIn(int(agent.takes_voice), agent.max_chats, agent.idle_since)
+            self._apply(record, event, batch)
+            self.directory.add_agent(agent)
+        record = self._agent(agent.id)
+        route = self.lifecycle.planner.open(contact, contact.created_at, next(self._seq))
+        route.status, route.agent_id = ContactStatus.ASSIGNED, agent.id
+        self.store.save_route(route)
+        self._apply(record, ResumeContact(contact.channel), batch)
+        return self._finish(batch)
+
+    def offer_undelivered(
+        self, contact_id: str, agent_id: str, now: float, retry_after: float
+    ) -> list[Decision]:
+        """The offer could not be put in front of the agent (the screen pop could not be
+        built): withdraw it without counting a missed offer, and route the contact again,
+        to this agent no sooner than ``retry_after`` seconds from now."""
+        offer = self._open_offer(contact_id, agent_id)
+        batch = Batch(now)
+        why = say("cancel.undelivered")
+        route = self.lifecycle.close_offer(
+            offer, CancelCause.UNDELIVERED, why, WithdrawOffer(contact_id), batch
+        )
+        if retry_after > 0:
+            until = now + retry_after
+            route.excluded[agent_id] = until
+            self.store.schedule(Timer(until, TimerKind.COOLDOWN, route.id, agent_id))
+        self.lifecycle.requeue(route, batch)
+        return self._finish(batch)
+
+    def _check_new(self, contact: Contact) -> None:
         if contact.queue not in self.queues:
             raise InvalidContact(f"contact {contact.id!r}: unknown queue {contact.queue!r}")
         if self.store.route(contact.id) is not None:
             raise DuplicateContact(f"contact {contact.id!r} is already being routed")
-        batch = Batch(now)
-        route = self.lifecycle.planner.open(contact, now, next(self._seq))
-        self.lifecycle.place(route, 0, now, batch)
-        return self._finish(batch)
 
     def offer_accepted(self, contact_id: str, agent_id: str, now: float) -> list[Decision]:
         """The agent took the offer: ContactAssigned, agent busy."""
@@ -125,7 +177,7 @@ class Router:
         someone else (this agent is skipped for it during the re-offer cool-down)."""
         offer = self._open_offer(contact_id, agent_id)
         batch = Batch(now)
-        why = Text(reason, reason)  # the agent's own reason code, as given
+        why = say("cancel.rejected", reason=name("reject_reason", reason))
         route = self.lifecycle.close_offer(
             offer, CancelCause.REJECTED, why, RejectOffer(contact_id), batch
         )

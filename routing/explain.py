@@ -1,9 +1,9 @@
-"""Words for routing decisions: builds :class:`Explanation` objects.
+"""Messages for routing decisions: builds :class:`Explanation` objects.
 
-Sentences read like "vip customer: offered to account manager Alice (step 1 of 3:
-account manager)" so agents and supervisors can see why without reading the policy. Each is
-built in English and Chinese from the same facts (templates in :mod:`routing.wording`):
-"贵宾客户：分配给 客户经理 Alice（第 1/3 步：客户经理）".
+A reason reads, once rendered, like "vip customer: offered to account manager Alice (step 1 of
+3: account manager)" / "贵宾客户：分配给 客户经理 Alice（第 1/3 步：客户经理）", so agents and
+supervisors can see why without reading the policy. Here it is built as codes and facts
+(:mod:`routing.wording`); the words are chosen at the edge, in the reader's language.
 """
 
 from __future__ import annotations
@@ -15,29 +15,30 @@ from routing.decisions import CandidateNote, Explanation
 from routing.policy import Rule
 from routing.records import AgentRecord, Route
 from routing.selection import RankKey, is_preferred
-from routing.wording import Text, role_zh, say
+from routing.wording import Message, name, role, say
 
 
 def _explanation(
-    rule: Rule, route: Route, reason: Text, priority: float, candidates=()
+    rule: Rule,
+    route: Route,
+    reason: Message,
+    priority: float,
+    candidates: Collection[CandidateNote] = (),
 ) -> Explanation:
-    label = rule.step_label_text(route.step)
     return Explanation(
         rule=rule.name,
         step=route.step + 1,
         steps=route.steps,
-        step_label=label.en,
-        reason=reason.en,
+        step_label=rule.step_label(route.step),
+        reason=reason,
         priority=round(priority, 3),
         candidates=tuple(candidates),
-        reason_zh=reason.zh,
-        step_label_zh=label.zh,
     )
 
 
-def _where(route: Route, rule: Rule) -> Text:
-    label = rule.step_label_text(route.step)
-    if route.note.en:
+def _where(route: Route, rule: Rule) -> Message:
+    label = rule.step_label(route.step)
+    if route.note:
         return say(
             "where_noted", step=route.step + 1, steps=route.steps, label=label, note=route.note
         )
@@ -46,20 +47,24 @@ def _where(route: Route, rule: Rule) -> Text:
 
 def queued(rule: Rule, route: Route, priority: float) -> Explanation:
     where = _where(route, rule)
-    reason = say("queued", title=rule.title_text, queue=route.queue, where=where)
+    reason = say("queued", title=rule.title_message, queue=name("queue", route.queue), where=where)
     return _explanation(rule, route, reason, priority)
 
 
-def escalated(rule: Rule, route: Route, cause: Text, priority: float) -> Explanation:
+def escalated(rule: Rule, route: Route, cause: Message, priority: float) -> Explanation:
     where = _where(route, rule)
-    reason = say("escalated", title=rule.title_text, cause=cause, where=where)
+    reason = say("escalated", title=rule.title_message, cause=cause, where=where)
     return _explanation(rule, route, reason, priority)
 
 
 def overflowed(rule: Rule, route: Route, from_queue: str, priority: float) -> Explanation:
     where = _where(route, rule)
     reason = say(
-        "overflowed", title=rule.title_text, source=from_queue, queue=route.queue, where=where
+        "overflowed",
+        title=rule.title_message,
+        source=name("queue", from_queue),
+        queue=name("queue", route.queue),
+        where=where,
     )
     return _explanation(rule, route, reason, priority)
 
@@ -74,23 +79,23 @@ def offered(
 ) -> Explanation:
     chosen = ranked[0][1]
     where = _where(route, rule)
-    reason = say("offered", title=rule.title_text, who=_who(route, chosen), where=where)
+    reason = say("offered", title=rule.title_message, who=_who(route, chosen), where=where)
     notes = _ranked_notes(route, ranked, now)
     if absent:
         notes += absent
     return _explanation(rule, route, reason, priority, notes)
 
 
-def _who(route: Route, record: AgentRecord) -> Text:
+def _who(route: Route, record: AgentRecord) -> Message | str:
     profile = record.profile
-    role = route.preferred.get(profile.id)
-    if role is not None:
-        return say("who.role", role=Text(role, role_zh(role)), name=profile.name)
+    label = route.preferred.get(profile.id)
+    if label is not None:
+        return say("who.role", role=role(label), name=profile.name)
     if is_preferred(route, record):
-        return say("who.team", name=profile.name, team=profile.team)
+        return say("who.team", name=profile.name, team=name("team", profile.team or ""))
     if profile.is_senior:
         return say("who.senior", name=profile.name)
-    return Text(profile.name, profile.name)
+    return profile.name
 
 
 def _ranked_notes(
@@ -121,19 +126,15 @@ def absent_preferred(
 ) -> list[CandidateNote]:
     """Notes for preferred agents that could not take the contact, and why."""
     notes = []
-    for agent_id, role in route.preferred.items():
+    for agent_id, label in route.preferred.items():
         if agent_id in eligible:
             continue
         why_not = _why_not(route, lookup(agent_id), now)
-        notes.append(
-            CandidateNote(
-                agent_id, False, preferred_as=role, why_not=why_not.en, why_not_zh=why_not.zh
-            )
-        )
+        notes.append(CandidateNote(agent_id, False, preferred_as=label, why_not=why_not))
     return notes
 
 
-_STATE_KEYS = {
+_STATE_CODES = {
     AgentState.OFFLINE: "why.offline",
     AgentState.OFFERED: "why.offered",
     AgentState.BUSY: "why.busy",
@@ -141,7 +142,7 @@ _STATE_KEYS = {
 }
 
 
-def _why_not(route: Route, record: AgentRecord | None, now: float) -> Text:
+def _why_not(route: Route, record: AgentRecord | None, now: float) -> Message:
     if record is None:
         return say("why.never")
     if route.excludes(record.profile.id, now):
@@ -149,10 +150,10 @@ def _why_not(route: Route, record: AgentRecord | None, now: float) -> Text:
     presence = record.presence
     state = presence.state
     if state is AgentState.BREAK:
-        return say("why.break", reason=presence.break_reason)
+        return say("why.break", reason=name("break_reason", presence.break_reason or ""))
     if state is AgentState.AVAILABLE or (state is AgentState.BUSY and presence.can_take("chat")):
         channel = route.channel
         words = say(f"channel.{channel}") if channel in ("voice", "chat") else channel
         return say("why.channel", channel=words)
-    key = _STATE_KEYS.get(state)
-    return say(key) if key is not None else Text(state.value, state.value)
+    code = _STATE_CODES.get(state)
+    return say(code) if code is not None else name("state", state.value)

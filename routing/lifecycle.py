@@ -62,7 +62,7 @@ class Lifecycle:
         while overflow:
             source = route.queue
             if self.planner.overflow(route, at) is None:
-                route.note = join([p for p in (route.note, say("skip.no_overflow")) if p.en])
+                route.note = join([route.note, say("skip.no_overflow")])
                 break
             rebuilt = True
             added, overflow = self.planner.enter(route, 0, at)
@@ -141,9 +141,7 @@ class Lifecycle:
         """
         store, now = self.store, batch.now
         store.settle_offer(offer.contact_id)
-        batch.out.append(
-            OfferCancelled(offer.contact_id, offer.agent_id, cause, reason.en, reason.zh)
-        )
+        batch.out.append(OfferCancelled(offer.contact_id, offer.agent_id, cause, reason))
         record = store.agent(offer.agent_id)
         if record is not None:
             apply_agent_event(store, record, event, batch, self._rules)

@@ -74,7 +74,8 @@ class Matcher:
             chosen = self.offer_best(route, batch)
             if chosen is None and not from_heap:  # cannot happen; never spin on it
                 chosen = next(a for a, p in picks.items() if p == best)
-            picks.pop(chosen, None)
+            if chosen is not None:
+                picks.pop(chosen, None)
             for agent_id, pick in picks.items():
                 if pick is not None and pick[2] == best[2]:
                     picks[agent_id] = self.pick_for(agent_id, now)

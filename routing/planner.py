@@ -15,7 +15,7 @@ from routing.policy import Policy, PreferredKind, Rule, Skills, Step, Target
 from routing.pools import Pool, PoolDirectory
 from routing.priority import static_key
 from routing.records import Route
-from routing.wording import EMPTY, Text, join, say
+from routing.wording import EMPTY, Message, join, say
 
 
 class RoutePlanner:
@@ -62,7 +62,7 @@ class RoutePlanner:
         """
         rule = self.policy.rule(route.rule)
         added: list[Pool] = []
-        skipped: list[Text] = []
+        skipped: list[Message] = []
         while True:
             step = rule.steps[index]
             route.step, route.step_started_at = index, at
@@ -80,7 +80,7 @@ class RoutePlanner:
             why = "skip.absent" if new else "skip.no_one_new"
             if not pools:
                 why = "skip.none"
-            label = rule.step_label_text(index)
+            label = rule.step_label(index)
             skipped.append(say("skipped", step=index + 1, label=label, why=say(why)))
             index += 1
 

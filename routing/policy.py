@@ -3,18 +3,17 @@
 A rule matches on contact and customer facts (:class:`Conditions`) and says how to route:
 a priority boost, the required skills, the preferred agents, and a chain of escalation
 :class:`Step` s whose timeouts widen the set of eligible agents. The schema is documented in
-docs/routing-policy.md; :meth:`Policy.from_mapping` parses and validates it.
+docs/routing-policy.md; :func:`routing.policy_parse.parse_policy` builds a :class:`Policy`
+from the YAML document and validates it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from routing.contact import Contact
-from routing.wording import Text, say
+from routing.wording import Message, join, name, role, say
 
 Skills = tuple[tuple[str, int], ...]  # (skill, minimum proficiency), sorted by skill
 HOUR = 3600.0
@@ -47,14 +46,15 @@ class Preferred:
 
     @property
     def label(self) -> str:
-        return self.label_text.en
+        """The role as an identifier: "account manager", "agent a7", "team north"."""
+        if self.kind in (PreferredKind.AGENT, PreferredKind.TEAM):
+            return f"{self.kind.value} {self.value}"
+        return self.kind.value.replace("_", " ")
 
     @property
-    def label_text(self) -> Text:
-        """The role in both languages: "account manager" / "客户经理"."""
-        if self.kind in (PreferredKind.AGENT, PreferredKind.TEAM):
-            return say(f"role.{self.kind.value}", value=self.value)
-        return say(f"role.{self.kind.value}")
+    def label_message(self) -> Message:
+        """The role as a message (``role.account_manager``, ...), for explanations."""
+        return role(self.label)
 
     def agent_id(self, contact: Contact) -> str | None:
         """The agent this entry names for ``contact`` (None for teams or unknown)."""
@@ -130,8 +130,7 @@ class Step:
     team: str | None = None
     skills: Skills | None = None  # overrides the rule's skills for this step
     queue_skills: bool = False  # ``skills: queue``: use the queue's skills for this step
-    label: str | None = None
-    label_zh: str | None = None  # Chinese for ``label`` (defaults to ``label``)
+    label: str | None = None  # a free code: its words come from config/names.yaml ``labels``
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,74 +138,61 @@ class Rule:
     name: str
     steps: tuple[Step, ...]
     when: Conditions = Conditions()
-    description: str | None = None
-    description_zh: str | None = None  # Chinese for ``description`` (defaults to it)
+    description: str | None = None  # default words for the rule (names.yaml ``rules`` wins)
     priority_boost: float = 0.0
     skills: Skills | None = None  # None: the queue's skills
     preferred: tuple[Preferred, ...] = ()
-    labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    labels_zh: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _texts: tuple[Text, ...] = field(init=False, repr=False, compare=False)
-    _title: Text = field(init=False, repr=False, compare=False)
+    labels: tuple[Message, ...] = field(init=False, repr=False, compare=False)
+    _title: Message = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Labels go into every explanation: compute them once, in both languages.
-        texts = tuple(self._label(i) for i in range(len(self.steps)))
-        object.__setattr__(self, "_texts", texts)
-        object.__setattr__(self, "labels", tuple(t.en for t in texts))
-        object.__setattr__(self, "labels_zh", tuple(t.zh for t in texts))
-        object.__setattr__(self, "_title", Text(self.title, self.description_zh or self.title))
+        # Labels go into every explanation: build the messages once.
+        object.__setattr__(self, "labels", tuple(self._label(i) for i in range(len(self.steps))))
+        if self.name == "fallback" and self.description is None:
+            title = say("rule.fallback")
+        else:
+            title = name("rule", self.name, self.description)
+        object.__setattr__(self, "_title", title)
 
     @property
     def title(self) -> str:
-        """How explanations name the rule ("vip customer")."""
+        """The rule's default words ("vip customer"), or its name."""
         return self.description or self.name
 
     @property
-    def title_text(self) -> Text:
-        """The title in both languages ("vip customer" / "贵宾客户")."""
+    def title_message(self) -> Message:
+        """How explanations name the rule: its display name (config/names.yaml ``rules``),
+        else ``description``, else its name."""
         return self._title
 
-    def step_label(self, index: int) -> str:
-        """Words for step ``index`` (0-based), e.g. "account manager"."""
+    def step_label(self, index: int) -> Message:
+        """The label of step ``index`` (0-based) as a message, e.g. ``label.senior``."""
         return self.labels[index]
 
-    def step_label_text(self, index: int) -> Text:
-        """Words for step ``index`` in both languages ("account manager" / "客户经理")."""
-        return self._texts[index]
+    step_label_text = step_label  # the old name
 
-    def _label(self, index: int) -> Text:
+    def _label(self, index: int) -> Message:
         step = self.steps[index]
         if step.label:
-            return Text(step.label, step.label_zh or step.label)
+            return name("label", step.label)
         match step.target:
             case Target.PREFERRED:
-                roles = [p.label_text for p in self.preferred]
-                sep = say("label.or")
-                return Text(sep.en.join(r.en for r in roles), sep.zh.join(r.zh for r in roles))
+                return join([p.label_message for p in self.preferred], "or")
             case Target.TEAM:
                 if step.team:
-                    return say("label.team", team=step.team)
+                    return say("label.team", team=name("team", step.team))
                 return say("label.preferred_team")
             case Target.SENIOR:
                 return say("label.senior")
             case Target.OVERFLOW:
                 return say("label.overflow")
         if step.skills:
-            names = [s for s, _ in step.skills]
-            return Text(
-                say("label.skilled_in", skills=", ".join(names)).en,
-                say("label.skilled_in", skills="、".join(names)).zh,
-            )
+            skills = join([name("skill", s) for s, _ in step.skills], "list")
+            return say("label.skilled_in", skills=skills)
         return say("label.skilled")
 
 
-DEFAULT_RULE = Rule(
-    name="fallback",
-    description=say("rule.fallback").en,
-    description_zh=say("rule.fallback").zh,
-    steps=(Step(Target.SKILLED),),
-)
+DEFAULT_RULE = Rule(name="fallback", steps=(Step(Target.SKILLED),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,16 +211,6 @@ class Policy:
         by_name = {DEFAULT_RULE.name: DEFAULT_RULE}
         by_name.update((rule.name, rule) for rule in self.rules)  # a rule may shadow it
         object.__setattr__(self, "_by_name", by_name)
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Policy:
-        """Parse and validate a policy document (the YAML, already loaded).
-
-        Raises :class:`routing.errors.PolicyError` naming the rule, step and key at fault.
-        """
-        from routing.policy_parse import parse_policy  # parser depends on this module
-
-        return parse_policy(data)
 
     def match(self, contact: Contact, queue: str, now: float) -> Rule:
         """The first rule matching ``contact`` in ``queue`` at ``now`` (or DEFAULT_RULE)."""

@@ -15,10 +15,11 @@ from routing.policy import Conditions, Policy, Preferred, PreferredKind, Rule, S
 
 TOP_KEYS = ("version", "aging", "offers", "wrapup", "explanations", "queues", "rules")
 RULE_KEYS = (
-    "name", "description", "description_zh", "when", "priority_boost", "skills", "preferred",
-    "steps",
+    "name", "description", "when", "priority_boost", "skills", "preferred", "steps",
 )  # fmt: skip
-STEP_KEYS = ("target", "timeout", "team", "skills", "label", "label_zh")
+STEP_KEYS = ("target", "timeout", "team", "skills", "label")
+MOVED_KEYS = {"description_zh": "rules", "label_zh": "labels"}
+"""Keys of the bilingual era: words per language now live in config/names.yaml."""
 WHEN_KEYS = (
     "grade", "lifecycle", "churn_risk_at_least", "open_complaint", "repeat_within_hours",
     "language", "intent", "queue", "channel", "attributes", "any",
@@ -27,6 +28,10 @@ NAMED_PREFERRED = ("account_manager", "last_agent", "complaint_owner")
 
 
 def parse_policy(data: Any) -> Policy:
+    """Parse and validate a policy document (the YAML, already loaded).
+
+    Raises :class:`routing.errors.PolicyError` naming the rule, step and key at fault.
+    """
     where = "policy"
     mapping = expect_mapping(data, where)
     check_keys(mapping, TOP_KEYS, where)
@@ -57,9 +62,6 @@ def _rule(raw: Any, index: int) -> Rule:
     description = data.get("description")
     if description is not None and not isinstance(description, str):
         raise PolicyError(f"{where} description: expected a string")
-    description_zh = data.get("description_zh")
-    if description_zh is not None and not isinstance(description_zh, str):
-        raise PolicyError(f"{where} description_zh: expected a string")
     preferred = _preferred(data.get("preferred", []), where)
     steps_raw = data.get("steps", [{"target": "skilled"}])
     if not isinstance(steps_raw, list) or not steps_raw:
@@ -71,7 +73,6 @@ def _rule(raw: Any, index: int) -> Rule:
     return Rule(
         name=name,
         description=description,
-        description_zh=description_zh,
         when=_conditions(data.get("when", {}), f"{where} when"),
         priority_boost=number(data.get("priority_boost", 0), f"{where} priority_boost"),
         skills=skills(data["skills"], f"{where} skills") if "skills" in data else None,
@@ -142,7 +143,7 @@ def _preferred(raw: Any, where: str) -> tuple[Preferred, ...]:
 def _step(raw: Any, where: str, *, last: bool, preferred: tuple[Preferred, ...]) -> Step:
     data = expect_mapping(raw, where)
     check_keys(data, STEP_KEYS, where)
-    target_raw = data.get("target")
+    target_raw: Any = data.get("target")
     try:
         target = Target(target_raw)
     except ValueError:
@@ -170,9 +171,6 @@ def _step(raw: Any, where: str, *, last: bool, preferred: tuple[Preferred, ...])
     label = data.get("label")
     if label is not None and not isinstance(label, str):
         raise PolicyError(f"{where} label: expected a string")
-    label_zh = data.get("label_zh")
-    if label_zh is not None and not isinstance(label_zh, str):
-        raise PolicyError(f"{where} label_zh: expected a string")
     return Step(
         target=target,
         timeout=timeout,
@@ -180,7 +178,6 @@ def _step(raw: Any, where: str, *, last: bool, preferred: tuple[Preferred, ...])
         skills=None if raw_skills in (None, "queue") else skills(raw_skills, f"{where} skills"),
         queue_skills=raw_skills == "queue",
         label=label,
-        label_zh=label_zh,
     )
 
 
@@ -197,13 +194,20 @@ def expect_mapping(value: Any, where: str) -> Mapping[str, Any]:
 
 def check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in data:
+        if key in MOVED_KEYS:
+            raise PolicyError(
+                f"{where}: {key!r} is no longer read; give the words per language in "
+                f"config/names.yaml under {MOVED_KEYS[key]!r} (see docs/routing-policy.md)"
+            )
         if key not in allowed:
             raise PolicyError(
                 f"{where}: unknown key {key!r} (expected one of: {', '.join(allowed)})"
             )
 
 
-def number(value: Any, where: str, *, minimum: float | None = None, maximum: float | None = None):
+def number(
+    value: Any, where: str, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PolicyError(f"{where}: expected a number, got {value!r}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):

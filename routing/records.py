@@ -14,7 +14,7 @@ from agents.state import Presence
 from routing.contact import Contact
 from routing.policy import Skills
 from routing.pools import Pool
-from routing.wording import EMPTY, Text
+from routing.wording import Message
 
 
 class ContactStatus(StrEnum):
@@ -55,7 +55,7 @@ class Route:
     visited: tuple[str, ...] = ()  # queues already used (overflow never loops)
     epoch: int = 0  # bumped on overflow; invalidates the old queue's timers
     offers: int = 0  # offers made so far
-    note: Text = EMPTY  # why steps were skipped, for the explanation (both languages)
+    note: Message = field(default_factory=dict)  # why steps were skipped (a message)
 
     @property
     def id(self) -> str:

@@ -11,6 +11,7 @@ from routing.policy import Policy
 from routing.priority import effective_priority
 from routing.records import ContactStatus
 from routing.store import RoutingStore
+from routing.wording import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,7 @@ class ContactView:
     rule: str
     step: int  # 1-based
     steps: int
-    step_label: str
+    step_label: Message  # codes and facts; app.i18n renders it for the reader
     priority: float  # effective, at snapshot time
     waited: float  # seconds since arrival
     agent_id: str | None

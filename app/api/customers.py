@@ -25,6 +25,7 @@ from app.customers.value_schemas import OverrideIn, ValueOut
 from app.db.repositories.customers import CustomerRepository
 from app.deps import AgentUser, SettingsDep, UoW, ValuationDep
 from app.errors import NotFound
+from app.i18n.http import Lang
 from app.interactions.schemas import InteractionOut
 from app.interactions.service import customer_interactions
 from app.schemas import Page
@@ -91,18 +92,20 @@ async def update(
 
 
 @router.get("/{customer_id}/profile")
-async def profile(customer_id: int, uow: UoW, _: AgentUser) -> CustomerProfile:
+async def profile(customer_id: int, uow: UoW, _: AgentUser, lang: Lang) -> CustomerProfile:
+    """Record, value, recent contacts, open complaints, satisfaction; words in the reader's
+    language (``?lang=``, ``Accept-Language``)."""
     async with uow:
-        return await build_profile(uow, customer_id)
+        return await build_profile(uow, customer_id, lang=lang)
 
 
 @router.get("/{customer_id}/interactions")
 async def interactions(
-    customer_id: int, uow: UoW, _: AgentUser, limit: Limit = 20, offset: Offset = 0
+    customer_id: int, uow: UoW, _: AgentUser, lang: Lang, limit: Limit = 20, offset: Offset = 0
 ) -> Page[InteractionOut]:
     async with uow:
         await get_customer(uow, customer_id)
-        items, total = await customer_interactions(uow, customer_id, limit, offset)
+        items, total = await customer_interactions(uow, customer_id, limit, offset, lang)
     return Page[InteractionOut](items=items, total=total, limit=limit, offset=offset)
 
 
@@ -127,11 +130,12 @@ async def transactions(
 
 
 @router.get("/{customer_id}/value")
-async def value(customer_id: int, uow: UoW, _: AgentUser) -> ValueOut:
-    """Grade and reason, RFM, 12-month value, CLV, lifecycle and churn risk."""
+async def value(customer_id: int, uow: UoW, _: AgentUser, lang: Lang) -> ValueOut:
+    """Grade and reason, RFM, 12-month value, CLV, lifecycle and churn risk; the reasons in
+    the reader's language (``?lang=``, ``Accept-Language``), their codes in ``reasons``."""
     async with uow:
         await get_customer(uow, customer_id)
-        found = await value_of(uow, customer_id)
+        found = await value_of(uow, customer_id, lang)
     if found is None:
         raise NotFound(f"customer {customer_id} is not graded yet; run `hotline regrade`")
     return found
@@ -139,16 +143,21 @@ async def value(customer_id: int, uow: UoW, _: AgentUser) -> ValueOut:
 
 @router.put("/{customer_id}/grade-override")
 async def pin_grade(
-    customer_id: int, body: OverrideIn, uow: UoW, user: AgentUser, valuation: ValuationDep
+    customer_id: int,
+    body: OverrideIn,
+    uow: UoW,
+    user: AgentUser,
+    valuation: ValuationDep,
+    lang: Lang,
 ) -> ValueOut:
     """Pin a grade (the customer's account manager or a supervisor), until `expires_at`."""
     async with uow:
-        return await set_override(uow, valuation, customer_id, body, user)
+        return await set_override(uow, valuation, customer_id, body, user, lang)
 
 
 @router.delete("/{customer_id}/grade-override")
 async def unpin_grade(
-    customer_id: int, uow: UoW, user: AgentUser, valuation: ValuationDep
+    customer_id: int, uow: UoW, user: AgentUser, valuation: ValuationDep, lang: Lang
 ) -> ValueOut:
     async with uow:
-        return await clear_override(uow, valuation, customer_id, user)
+        return await clear_override(uow, valuation, customer_id, user, lang)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import AgentUser, UoW
+from app.i18n.http import Lang
 from app.interactions.schemas import InteractionOut
 from app.interactions.service import get_interaction
 
@@ -10,6 +11,8 @@ router = APIRouter(prefix="/api/interactions", tags=["interactions"])
 
 
 @router.get("/{interaction_id}")
-async def read(interaction_id: int, uow: UoW, _: AgentUser) -> InteractionOut:
+async def read(interaction_id: int, uow: UoW, _: AgentUser, lang: Lang) -> InteractionOut:
+    """The interaction; its routing log in the reader's language (``?lang=``,
+    ``Accept-Language``)."""
     async with uow:
-        return await get_interaction(uow, interaction_id)
+        return await get_interaction(uow, interaction_id, lang)

@@ -1,4 +1,4 @@
-"""/ws/agent: the agent console's live channel (docs/websocket.md)."""
+"""/ws/agent: the agent console's live channel (docs/websocket.md). A thin adapter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from app.contacts.agent_session import AgentSession, error_message
+from app.contacts.agent_session import LANGUAGES, AgentSession, contacts_today, error_message
 from app.deps import current_principal
 from app.errors import DomainError, Invalid
 from app.staff.service import get_agent
@@ -37,14 +37,16 @@ async def agent_socket(ws: WebSocket) -> None:
         return
     await ws.accept()
     session = AgentSession(hotline, principal, agent)
-    center = session.center
-    center.hub.attach(agent.id, ws)
+    lang = ws.query_params.get("lang")
+    session.lang = lang if lang in LANGUAGES else "en"
+    hub = hotline.hub
+    conn = hub.attach(agent.id, ws, session.lang)
     try:
-        await ws.send_json(session.hello())
-        await session.presence.connected(agent)
+        conn.put(session.hello())
+        await session.presence.connected(agent, await contacts_today(hotline, agent.id))
         for message in await session.live_messages():
-            await ws.send_json(message)
-        while True:
+            conn.put(message)
+        while not conn.closed:
             frame = await ws.receive()
             if frame["type"] == "websocket.disconnect":
                 break
@@ -55,16 +57,18 @@ async def agent_socket(ws: WebSocket) -> None:
                 message = json.loads(frame["text"])
                 if isinstance(message, dict):
                     ref, ref_id = message.get("type"), message.get("id")
-                for reply in await session.handle(message):
-                    await ws.send_json(reply | ({"ref_id": ref_id} if ref_id else {}))
+                replies = await session.handle(message)
+                conn.lang = session.lang
+                for reply in replies:
+                    conn.put(reply | ({"ref_id": ref_id} if ref_id else {}))
             except json.JSONDecodeError:
-                await ws.send_json(error_message(Invalid("not JSON"), None, None))
+                conn.put(error_message(Invalid("not JSON"), None, None))
             except DomainError as exc:
-                await ws.send_json(error_message(exc, ref, ref_id))
+                conn.put(error_message(exc, ref, ref_id))
     except WebSocketDisconnect:
         pass
     finally:
-        if center.hub.detach(agent.id, ws):
+        if await hub.detach(conn):
             try:
                 await session.presence.disconnected(agent.id)
             except DomainError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from app.audit import record_audit
 from app.auth.tokens import Principal
@@ -14,7 +15,6 @@ from app.complaints.schemas import (
     ComplaintTransitionIn,
     TransitionOut,
 )
-from app.customers.valuation import Valuation, regrade_customer
 from app.db.models import Complaint, ComplaintTransition, Interaction
 from app.db.repositories.complaints import ComplaintRepository
 from app.db.repositories.customers import CustomerRepository
@@ -22,6 +22,16 @@ from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, Invalid, NotFound
+
+
+class Regrader(Protocol):
+    """What complaints need from customer valuation: regrade one customer, in this transaction.
+
+    :class:`app.customers.valuation.Valuation` is one; complaints do not import it, so the
+    customers package (whose profile shows complaints) stays above this one.
+    """
+
+    async def regrade(self, uow: UnitOfWork, customer_id: int) -> None: ...
 
 
 def to_out(
@@ -45,7 +55,7 @@ async def open_complaint(
     actor: Principal | None,
     deadline_hours: float,
     now: datetime | None = None,
-    valuation: Valuation | None = None,
+    valuation: Regrader | None = None,
 ) -> ComplaintOut:
     now = now or utcnow()
     if await CustomerRepository(uow.session).get(data.customer_id) is None:
@@ -80,7 +90,7 @@ async def open_complaint(
     await repo.add_transition(first)
     await record_audit(uow, actor, "complaint.open", "complaint", complaint.id)
     if valuation is not None:  # an open complaint raises churn risk
-        await regrade_customer(uow, valuation, data.customer_id)
+        await valuation.regrade(uow, data.customer_id)
     return to_out(complaint, [first], now)
 
 
@@ -98,7 +108,7 @@ async def transition_complaint(
     data: ComplaintTransitionIn,
     actor: Principal,
     deadline_hours: float,
-    valuation: Valuation | None = None,
+    valuation: Regrader | None = None,
 ) -> ComplaintOut:
     now = utcnow()
     repo = ComplaintRepository(uow.session)
@@ -138,7 +148,7 @@ async def transition_complaint(
         uow, actor, f"complaint.{data.action}", "complaint", complaint_id, {"from": previous}
     )
     if valuation is not None and (previous in OPEN_STATUSES) != (target in OPEN_STATUSES):
-        await regrade_customer(uow, valuation, complaint.customer_id)
+        await valuation.regrade(uow, complaint.customer_id)
     return to_out(complaint, (await repo.transitions([complaint_id]))[complaint_id], now)
 
 

@@ -1,25 +1,44 @@
-"""One agent's /ws/agent connection: what they send, and what they see on (re)connect."""
+"""One agent's /ws/agent connection: what they send, and what they see on (re)connect.
+
+A thin adapter: each message becomes one command of the contact-center service; routing's
+pushes reach the socket through the agent notifier and the hub.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.auth.tokens import Principal
-from app.contacts.messages import assigned_message, contact_payload, offer_message
-from app.contacts.schemas import ContactEnd, WrapupIn
-from app.contacts.service import end_contact
-from app.contacts.wrapup import save_wrapup
+from app.contacts.commands import Accept, End, Reject, SaveNotes, Transfer
+from app.contacts.events import agent_state
+from app.contacts.messages import (
+    assigned_message,
+    contact_payload,
+    iso,
+    offer_message,
+    state_message,
+)
+from app.contacts.schemas import WrapupIn
 from app.container import Hotline
 from app.customers.profile import build_profile
 from app.db.models import Agent
 from app.db.repositories.interactions import InteractionRepository
-from app.errors import Conflict, DomainError, Invalid, NotFound, validation_message
-from routing import AgentState
+from app.errors import DomainError, Invalid, validation_message
 from routing.records import ContactStatus
 
 STATES = ("available", "break", "offline")
+LANGUAGES = ("en", "zh")
+MAX_NOTES = 10_000
+
+
+async def contacts_today(hotline: Hotline, agent_id: int) -> int:
+    """Contacts the agent answered since midnight (UTC), from the record."""
+    midnight = datetime.combine(datetime.now(UTC).date(), time(0), tzinfo=UTC)
+    async with hotline.uow() as uow:
+        return await InteractionRepository(uow.session).answered_since(agent_id, midnight)
 
 
 class AgentSession:
@@ -28,8 +47,10 @@ class AgentSession:
         self.principal = principal
         self.agent = agent
         self.center = hotline.center
+        self.service = hotline.contacts
         self.presence = hotline.presence
         self.aid = str(agent.id)
+        self.lang = "en"
 
     def hello(self) -> dict[str, Any]:
         a = self.agent
@@ -46,36 +67,48 @@ class AgentSession:
                 "team": a.team,
                 "chat_capacity": a.chat_capacity,
             },
+            "language": self.lang,
+            "stream": self.center.bus.stream,
+            "seq": self.center.bus.last_seq,
             "wrapup_seconds": router.settings.wrapup_seconds,
             "offer_timeout_seconds": router.settings.offer_timeout,
             **self.hotline.console.as_hello(),
         }
 
+    def state(self) -> dict[str, Any]:
+        state = agent_state(self.center.router, self.aid)
+        return state_message(state) if state else {"type": "state", "state": "offline"}
+
     async def live_messages(self) -> list[dict[str, Any]]:
         """What a reconnecting console needs: state, open offer, contacts in hand, wrap-ups."""
         store = self.center.router.store
         now = self.center.clock()
-        out = [self.center.state_message(self.aid) or {"type": "state", "state": "offline"}]
+        out = [self.state()]
+        mine = []
+        for route in list(store.routes()):
+            offer = store.offer(route.id)
+            if offer is not None and offer.agent_id == self.aid:
+                mine.append((route, offer))
+            elif route.status is ContactStatus.ASSIGNED and route.agent_id == self.aid:
+                mine.append((route, None))
         async with self.hotline.uow() as uow:
             repo = InteractionRepository(uow.session)
-            for route in list(store.routes()):
-                offer = store.offer(route.id)
-                mine_offer = offer is not None and offer.agent_id == self.aid
-                mine_work = route.status is ContactStatus.ASSIGNED and route.agent_id == self.aid
-                if not (mine_offer or mine_work):
-                    continue
+            for route, offer in mine:
                 i = await repo.get(int(route.id))
                 if i is None:
                     continue
                 profile = (await build_profile(uow, i.customer_id)).model_dump(mode="json")
-                if mine_offer and offer is not None:
+                if offer is not None:
                     explanation = next(
                         (e for e in reversed(i.routing_explanation) if e["event"] == "offered"), {}
                     )
-                    out.append(offer_message(i, profile, explanation, offer.expires_at, now))
+                    message = offer_message(i, profile, explanation, offer.expires_at, now)
+                    message["contact"]["status"] = "offered"
                 else:
-                    out.append(assigned_message(i, profile, now))
-            state = self.center.state_message(self.aid) or {}
+                    message = assigned_message(i, profile, now)
+                    message["contact"]["status"] = "active"
+                out.append(message)
+            state = self.state()
             for i in await repo.awaiting_wrapup(self.agent.id):
                 out.append(
                     {
@@ -96,7 +129,7 @@ class AgentSession:
         kind = message["type"]
         handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
         if handler is None:
-            raise Invalid(f"unknown message type {kind!r}")
+            raise Invalid(f"unknown message type {kind[:64]!r}")
         return await handler(message)
 
     async def _on_ping(self, _: dict[str, Any]) -> list[dict[str, Any]]:
@@ -108,63 +141,65 @@ class AgentSession:
             raise Invalid(f"state must be one of {', '.join(STATES)}", field="state")
         if state == "break":
             reasons = self.hotline.console.codes("break_reasons")
-            if reason not in reasons:
+            if not isinstance(reason, str) or reason not in reasons:
                 raise Invalid(f"a break needs a reason: one of {', '.join(sorted(reasons))}")
         await self.presence.set_state(self.agent, state, reason if state == "break" else None)
         return []
 
+    async def _on_language_set(self, m: dict[str, Any]) -> list[dict[str, Any]]:
+        """The console switched language: what is on screen comes again in the new one."""
+        lang = m.get("language")
+        if lang not in LANGUAGES:
+            raise Invalid(f"language must be one of {', '.join(LANGUAGES)}", field="language")
+        self.lang = lang
+        return [{"type": "language", "language": lang}, *await self.live_messages()]
+
     def _contact_id(self, m: dict[str, Any]) -> str:
         cid = m.get("contact_id")
-        if not isinstance(cid, str | int) or not str(cid).isdigit():
+        if isinstance(cid, bool) or not isinstance(cid, str | int):
             raise Invalid("contact_id is required", field="contact_id")
-        return str(cid)
+        text = str(cid)
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            raise Invalid("contact_id must be a contact's number", field="contact_id")
+        return text
 
     async def _on_offer_accept(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        cid, router = self._contact_id(m), self.center.router
-        await self.center.run(lambda now: router.offer_accepted(cid, self.aid, now))
+        await self.service.accept(Accept(self._contact_id(m), self.agent.id))
         return []
 
     async def _on_offer_reject(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        cid, router = self._contact_id(m), self.center.router
-        reason = str(m.get("reason") or "rejected")[:200]
-        await self.center.run(lambda now: router.offer_rejected(cid, self.aid, now, reason))
+        reason = m.get("reason") or "rejected"
+        if not isinstance(reason, str):
+            raise Invalid("reason must be text", field="reason")
+        await self.service.reject(Reject(self._contact_id(m), self.agent.id, reason[:200]))
         return []
 
     async def _on_contact_end(self, m: dict[str, Any]) -> list[dict[str, Any]]:
         cid = self._contact_id(m)
-        route = self.center.router.store.route(cid)
-        if (
-            route is None
-            or route.agent_id != self.aid
-            or route.status is not ContactStatus.ASSIGNED
-        ):
-            raise NotFound(f"contact {cid} is not in your hands")
-        end = ContactEnd(reason="completed", by="agent")
-        await end_contact(self.hotline.uow, self.center, cid, end)
+        await self.service.end(End(cid, "agent", "completed", self.agent.id))
         return []
+
+    async def _on_contact_transfer(self, m: dict[str, Any]) -> list[dict[str, Any]]:
+        queue = m.get("queue")
+        if not isinstance(queue, str) or not queue or len(queue) > 64:
+            raise Invalid("queue is required", field="queue")
+        leg = await self.service.transfer(Transfer(self._contact_id(m), self.agent.id, queue))
+        return [{"type": "contact.transferred", "contact_id": m["contact_id"], "to": leg.id}]
+
+    async def _on_notes_save(self, m: dict[str, Any]) -> list[dict[str, Any]]:
+        cid = self._contact_id(m)
+        notes = m.get("notes")
+        if not isinstance(notes, str) or len(notes) > MAX_NOTES:
+            raise Invalid(f"notes must be text of at most {MAX_NOTES} characters", field="notes")
+        at = await self.service.save_notes(SaveNotes(cid, self.agent.id, notes))
+        return [{"type": "notes.saved", "contact_id": cid, "saved_at": iso(at)}]
 
     async def _on_wrapup(self, m: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             data = WrapupIn.model_validate({k: v for k, v in m.items() if k not in ("type", "id")})
         except ValidationError as exc:
             raise Invalid(validation_message(exc.errors())) from exc
-        s = self.hotline.settings
-        async with self.hotline.uow() as uow:
-            interaction_id, complaint_id = await save_wrapup(
-                uow,
-                data,
-                self.principal,
-                self.hotline.console,
-                s.complaint_deadline_hours,
-                self.hotline.valuation,
-            )
-        router = self.center.router
-        record = router.store.agent(self.aid)
-        if record is not None and record.presence.state is AgentState.WRAPUP:
-            try:
-                await self.center.run(lambda now: router.wrapup_done(self.aid, now))
-            except Conflict:
-                pass  # the wrap-up timer ended it a moment ago
+        interaction_id, complaint_id = await self.service.wrap_up(self.principal, data)
         saved = {"type": "wrapup.saved", "contact_id": data.contact_id}
         return [saved | {"interaction_id": interaction_id, "complaint_id": complaint_id}]
 

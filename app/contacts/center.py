@@ -1,8 +1,10 @@
-"""The live contact center: the pure router behind one lock, its clock, and its effects.
+"""The live contact center: the pure router behind one lock, the outbox, and the clock.
 
-Every routing event runs under the lock: the router decides, the decisions are written to the
-interactions in one unit of work, and only after that commit are the messages pushed to the
-agents. A timer task fires offer expiries, escalation steps and wrap-up ends.
+Under the routing lock only two things happen: the command is applied to the pure router,
+and the resulting events are appended, in order, to the bus (the outbox). Writing the record,
+building screen pops and sending to sockets are the subscribers' work, outside the lock, so
+one slow database write or socket never holds up routing. A timer task fires offer expiries,
+escalation steps and wrap-up ends.
 """
 
 from __future__ import annotations
@@ -10,49 +12,80 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from agents.hub import AgentHub
-from app.contacts.recorder import Push, Recorder
+from agents.profile import InvalidAgent
+from app.contacts.events import to_events
 from app.db.models import Queue
-from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
+from app.events import Event, EventBus
 from routing import (
     Decision,
+    DuplicateContact,
     IllegalTransition,
+    InvalidContact,
+    OfferNotOpen,
+    PolicyError,
     QueueConfig,
     Router,
     RoutingError,
+    UnknownAgent,
+    UnknownContact,
 )
 
 log = logging.getLogger(__name__)
-TICK_SECONDS = 0.1
+TICK_SECONDS = 0.05
+
+RoutingCall = Callable[[float], list[Decision]]
 
 
 def domain_error(exc: Exception) -> DomainError:
-    """Routing's own errors carry their HTTP status; render them like every other error."""
-    if isinstance(exc, IllegalTransition):
-        return Conflict(str(exc))
-    status = getattr(exc, "status_code", 400)
-    kind = {404: NotFound, 409: Conflict, 422: Invalid}.get(status, DomainError)
-    return kind(str(exc))
+    """The core's errors carry no HTTP status; the edge decides what each kind means."""
+    message = str(exc)
+    if isinstance(exc, UnknownContact | UnknownAgent):
+        return NotFound(message)
+    if isinstance(exc, IllegalTransition | DuplicateContact | OfferNotOpen):
+        return Conflict(message)
+    if isinstance(exc, InvalidContact | PolicyError | InvalidAgent | ValueError):
+        return Invalid(message)
+    return DomainError(message)
+
+
+class LockStats:
+    """How long the routing lock is held per command (the live path's critical section)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.samples: deque[float] = deque(maxlen=size)
+        self.count = 0
+
+    def add(self, seconds: float) -> None:
+        self.samples.append(seconds)
+        self.count += 1
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.samples)
+        if not ordered:
+            return {"count": 0, "p50_ms": None, "p99_ms": None, "max_ms": None}
+
+        def at(q: float) -> float:
+            return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
+
+        return {"count": self.count, "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
 
 
 class ContactCenter:
+    """The router, its lock, its outbox and its clock: what every command goes through."""
+
     def __init__(
-        self,
-        router: Router,
-        uow_factory: Callable[[], UnitOfWork],
-        hub: AgentHub,
-        clock: Callable[[], float] = time.time,
+        self, router: Router, bus: EventBus, clock: Callable[[], float] = time.time
     ) -> None:
         self.router = router
-        self.uow_factory = uow_factory
-        self.hub = hub
+        self.bus = bus
         self.clock = clock
         self.lock = asyncio.Lock()
-        self.ended_by: dict[str, str] = {}
+        self.lock_stats = LockStats()
         self._ticker: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -66,6 +99,7 @@ class ContactCenter:
                 await self._ticker
             except asyncio.CancelledError:
                 pass
+            self._ticker = None
 
     def ensure_queue(self, queue: Queue) -> None:
         """Queues live in the database; the router learns them (again) when they change."""
@@ -78,64 +112,51 @@ class ContactCenter:
             overflow=overflow if overflow in self.router.queues or overflow is None else None,
         )
 
-    # --- running events ------------------------------------------------------------------
-    async def run(self, event: Callable[[float], list[Decision]]) -> list[Decision]:
-        """Apply one routing event; raises a DomainError (nothing changed) when it is refused."""
+    # --- commands ------------------------------------------------------------------------
+    async def apply(
+        self,
+        call: RoutingCall,
+        *,
+        ended_by: dict[str, str] | None = None,
+        extra: list[tuple[str, dict[str, Any]]] | None = None,
+    ) -> list[Event]:
+        """Apply one routing call and append its events to the outbox, under the lock.
+
+        Raises a DomainError, with nothing changed, when the core refuses the call.
+        ``extra`` events (already built) are appended right after the call's own.
+        """
         async with self.lock:
+            started = time.perf_counter()
             now = self.clock()
             try:
-                decisions = event(now)
+                decisions = call(now)
             except (RoutingError, IllegalTransition, ValueError) as exc:
                 raise domain_error(exc) from exc
-            await self._commit_and_push(decisions, now)
-            return decisions
+            items = to_events(decisions, self.router, ended_by)
+            if extra:
+                items += extra
+            events = self.bus.append(items, now)
+            self.lock_stats.add(time.perf_counter() - started)
+        return events
 
-    async def _commit_and_push(self, decisions: list[Decision], now: float) -> None:
-        if not decisions:
-            return
-        pushes: list[Push] = []
-        try:
-            async with self.uow_factory() as uow:
-                wrapup = self.router.settings.wrapup_seconds
-                pushes = await Recorder(uow, now, wrapup, self.ended_by).record(decisions)
-        except Exception:
-            # Routing has moved on; the record is behind. Pushing would announce what the
-            # database does not hold, so nothing is sent: offers time out and re-route.
-            log.exception("could not record %d routing decisions", len(decisions))
-            return
-        # One batch may move an agent several times; the console needs only where it ended.
-        last_state = {agent_id: i for i, (agent_id, m) in enumerate(pushes) if m["type"] == "state"}
-        for i, (agent_id, message) in enumerate(pushes):
-            if message["type"] == "state":
-                if last_state[agent_id] != i:
-                    continue
-                message = self.state_message(str(agent_id)) or message
-            await self.hub.send(agent_id, message)
+    def publish(self, items: list[tuple[str, dict[str, Any]]]) -> list[Event]:
+        """Events that are not routing's (a wrap-up saved, an account changed): straight
+        onto the bus. Synchronous, so its order against routing events is the call order."""
+        return self.bus.append(items, self.clock())
 
-    def state_message(self, agent_id: str) -> dict[str, Any] | None:
-        record = self.router.store.agent(agent_id)
-        if record is None:
-            return None
-        p = record.presence
-        from app.contacts.messages import iso
-
-        return {
-            "type": "state",
-            "state": str(p.state),
-            "reason": p.reason,
-            "pending_break": p.pending_break,
-            "active_contacts": p.voice + p.chats,
-            "wrapup_until": iso(p.wrapup_until),
-            "missed_in_row": p.missed_in_row,
-        }
+    # --- time ----------------------------------------------------------------------------
+    async def tick(self) -> list[Event]:
+        """Fire whatever is due now (the ticker calls this; tests with a fake clock too)."""
+        due = self.router.next_deadline()
+        if due is None or due > self.clock():
+            return []
+        return await self.apply(self.router.tick)
 
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                due = self.router.next_deadline()
-                if due is not None and due <= self.clock():
-                    await self.run(self.router.tick)
+                await self.tick()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the ticker must outlive any one bad event

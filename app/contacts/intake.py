@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.contacts.schemas import ContactCreate
+from app.contacts.commands import Arrive
 from app.customers.identity import normalise_identity
 from app.db.models import Customer, CustomerIdentity, Interaction
 from app.db.repositories.complaints import ComplaintRepository
@@ -17,7 +17,7 @@ from routing import Contact
 from routing import Customer as RoutingCustomer
 
 
-async def identify(uow: UnitOfWork, data: ContactCreate, region: str) -> Customer:
+async def identify(uow: UnitOfWork, data: Arrive, region: str) -> Customer:
     """By customer id, phone or e-mail; an unknown caller becomes a prospect customer."""
     repo = CustomerRepository(uow.session)
     if data.customer_id is not None:
@@ -46,12 +46,10 @@ async def identify(uow: UnitOfWork, data: ContactCreate, region: str) -> Custome
 
 
 async def open_interaction(
-    uow: UnitOfWork, data: ContactCreate, customer: Customer, now: datetime
+    uow: UnitOfWork, data: Arrive, customer: Customer, now: datetime
 ) -> Interaction:
-    """The queue was checked (and taught to the router) by `sync_queue` in this unit of work."""
-    attributes = dict(data.attributes)
-    if data.external_id:
-        attributes["external_id"] = data.external_id
+    """The contact's row, before it is routed: an offer never names a contact the record
+    lacks, and a restart finds what it needs to put the contact back in its place."""
     return await InteractionRepository(uow.session).add(
         Interaction(
             customer_id=customer.id,
@@ -62,8 +60,12 @@ async def open_interaction(
             intent=data.intent,
             from_address=data.from_,
             ivr_path=list(data.ivr_path),
-            attributes=attributes,
+            attributes=dict(data.attributes),
             created_at=now,
+            source=data.source,
+            external_id=data.external_id,
+            language=data.language,
+            priority=data.priority,
         )
     )
 
@@ -91,18 +93,16 @@ def _sid(agent_id: int | None) -> str | None:
     return None if agent_id is None else str(agent_id)
 
 
-def routing_contact(
-    interaction: Interaction, customer: RoutingCustomer, language: str | None, priority: float
-) -> Contact:
-    attrs = {k: str(v) for k, v in interaction.attributes.items() if k != "external_id"}
+def routing_contact(interaction: Interaction, customer: RoutingCustomer) -> Contact:
+    attrs = {k: str(v) for k, v in interaction.attributes.items() if not k.startswith("_")}
     return Contact(
         id=str(interaction.id),
         channel=interaction.channel,
         queue=interaction.queue or "",
         created_at=interaction.created_at.timestamp(),
         customer=customer,
-        language=language,
-        base_priority=priority,
+        language=interaction.language,
+        base_priority=interaction.priority,
         intent=interaction.intent,
         attributes=attrs,
     )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.db.models import Interaction
+from app.i18n.render import render_explanation, render_value_reasons
 
 
 def iso(moment: datetime | float | None) -> str | None:
@@ -31,6 +32,21 @@ def contact_payload(i: Interaction, now: float) -> dict[str, Any]:
         "answered_at": iso(i.answered_at),
         "waited": round(now - i.created_at.timestamp(), 1),
         "status": i.status,
+        "notes": i.notes,
+    }
+
+
+def state_message(state: dict[str, Any]) -> dict[str, Any]:
+    """The console's ``state`` message from an agent's presence (``agent.state_changed``)."""
+    return {
+        "type": "state",
+        "state": state["state"],
+        "reason": state["reason"],
+        "pending_break": state["pending_break"],
+        "active_contacts": state["active_contacts"],
+        "wrapup_until": iso(state["wrapup_until"]),
+        "missed_in_row": state["missed_in_row"],
+        "contacts_today": state["contacts_today"],
     }
 
 
@@ -61,3 +77,22 @@ def offer_message(
 def assigned_message(i: Interaction, profile: dict[str, Any], now: float) -> dict[str, Any]:
     """The accepted contact, on accepting and again to a console that reconnects."""
     return {"type": "contact.assigned", "contact": contact_payload(i, now), "customer": profile}
+
+
+def localize(message: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A pushed message in the reader's language: the words are made here, at the edge,
+    from the codes and facts the events carry (one event, each socket in its language)."""
+    kind = message.get("type")
+    if kind == "offer.cancelled":
+        return render_explanation(message, lang)
+    if kind not in ("offer", "contact.assigned"):
+        return message
+    out = dict(message)
+    if isinstance(out.get("explanation"), dict):
+        out["explanation"] = render_explanation(out["explanation"], lang)
+    customer = out.get("customer")
+    value = customer.get("value") if isinstance(customer, dict) else None
+    if isinstance(value, dict) and isinstance(value.get("reasons"), dict):
+        stored = {f"{k}_reason": v for k, v in value["reasons"].items()}
+        out["customer"] = customer | {"value": value | render_value_reasons(stored, lang)}
+    return out

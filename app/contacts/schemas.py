@@ -24,7 +24,21 @@ class ContactCreate(Input):
     priority: float = Field(0, ge=-1000, le=1000)
     attributes: dict[str, Any] = Field(default_factory=dict)
     ivr_path: list[str] = Field(default_factory=list, max_length=50)
-    external_id: str | None = Field(None, max_length=100)
+    source: str = Field(
+        "api",
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="who delivers the contact (a PBX, a trunk); with external_id, the key "
+        "that makes an arrival idempotent",
+    )
+    external_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="the contact's id at its source (Call-ID, PBX uniqueid): the same "
+        "(source, external_id) returns the same contact, never a second one",
+    )
 
     _attrs = field_validator("attributes")(small_mapping)
 

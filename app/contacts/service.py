@@ -1,79 +1,298 @@
-"""Contact use cases for the HTTP API: arrive, look up, end."""
+"""The contact-center service: one method per command, the same for every entry point.
+
+Each method owns its transaction (a unit of work) and calls the router through
+:meth:`ContactCenter.apply`, which holds the routing lock for the pure core and the outbox
+append alone. Effects — the record, screen pops, socket messages — follow from the events.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.tokens import Principal
+from app.contacts import events as ev
 from app.contacts.center import ContactCenter
+from app.contacts.commands import Accept, Arrive, End, Reject, SaveNotes, Transfer
+from app.contacts.console_config import ConsoleConfig
 from app.contacts.intake import identify, open_interaction, routing_contact, routing_customer
-from app.contacts.schemas import ContactCreate, ContactEnd, ContactOut
+from app.contacts.projector import InteractionProjector
+from app.contacts.schemas import ContactOut, WrapupIn
+from app.contacts.wrapup import save_wrapup
+from app.customers.valuation import Valuation
+from app.db.models import Interaction
+from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.interactions.schemas import InteractionOut
-from routing.records import ContactStatus
+from routing import AgentState, Decision
+from routing.records import ContactStatus, Route
+
+log = logging.getLogger(__name__)
 
 
-async def sync_queue(uow: UnitOfWork, center: ContactCenter, name: str) -> None:
-    queue = await StaffRepository(uow.session).queue_by_name(name)
-    if queue is None:
-        raise Invalid(f"queue {name!r} does not exist", field="queue")
-    if queue.overflow_queue and queue.overflow_queue not in center.router.queues:
-        await sync_queue(uow, center, queue.overflow_queue)
-    center.ensure_queue(queue)
+class ContactCenterService:
+    def __init__(
+        self,
+        center: ContactCenter,
+        uow_factory: Callable[[], UnitOfWork],
+        projector: InteractionProjector,
+        console: ConsoleConfig,
+        valuation: Valuation,
+        region: str,
+        complaint_deadline_hours: float,
+    ) -> None:
+        self.center = center
+        self.router = center.router
+        self.uow = uow_factory
+        self.projector = projector
+        self.console = console
+        self.valuation = valuation
+        self.region = region
+        self.complaint_deadline_hours = complaint_deadline_hours
 
+    # --- arrival -------------------------------------------------------------------------
+    async def arrive(self, cmd: Arrive) -> tuple[ContactOut, bool]:
+        """Commit the contact's row, then route it. Returns (contact, created): a repeated
+        (source, external_id) returns the contact the first delivery made."""
+        if cmd.source and cmd.external_id:
+            existing = await self._by_external_id(cmd.source, cmd.external_id)
+            if existing is not None:
+                return existing, False
+        try:
+            async with self.uow() as uow:
+                customer = await identify(uow, cmd, self.region)
+                await self._check_queue(uow, cmd.queue)
+                interaction = await open_interaction(uow, cmd, customer, self._now())
+                facts = await routing_customer(uow, customer)
+                contact = routing_contact(interaction, facts)
+                uow.emit(ev.CONTACT_ARRIVED, _arrived(interaction))
+        except IntegrityError:
+            # Two deliveries of one arrival raced; the other one's row won.
+            if cmd.source and cmd.external_id:
+                existing = await self._by_external_id(cmd.source, cmd.external_id)
+                if existing is not None:
+                    return existing, False
+            raise
+        try:
+            await self.center.apply(lambda now: self.router.contact_arrived(contact, now))
+        except DomainError:
+            await self._mark_failed(interaction.id)
+            raise
+        return self._out(interaction), True
 
-async def create_contact(
-    uow_factory: Callable[[], UnitOfWork], center: ContactCenter, data: ContactCreate, region: str
-) -> ContactOut:
-    """Commit the contact first (it is never lost), then route it and record the decisions."""
-    async with uow_factory() as uow:
-        customer = await identify(uow, data, region)
-        await sync_queue(uow, center, data.queue)
-        interaction = await open_interaction(uow, data, customer, utcnow())
-        facts = await routing_customer(uow, customer)
-        contact = routing_contact(interaction, facts, data.language, data.priority)
-    try:
-        await center.run(lambda now: center.router.contact_arrived(contact, now))
-    except DomainError:
-        center.ended_by[contact.id] = "system"
-        async with uow_factory() as uow:
-            failed = await InteractionRepository(uow.session).get(interaction.id)
+    async def _by_external_id(self, source: str, external_id: str) -> ContactOut | None:
+        async with self.uow() as uow:
+            found = await InteractionRepository(uow.session).by_external_id(source, external_id)
+        return None if found is None else self._out(found)
+
+    async def _check_queue(self, uow: UnitOfWork, name: str) -> None:
+        """Known to routing (the usual case, no query), or learnt from the database."""
+        if name in self.router.queues:
+            return
+        queue = await StaffRepository(uow.session).queue_by_name(name)
+        if queue is None:
+            raise Invalid(f"queue {name!r} does not exist", field="queue")
+        if queue.overflow_queue and queue.overflow_queue not in self.router.queues:
+            await self._check_queue(uow, queue.overflow_queue)
+        self.center.ensure_queue(queue)
+
+    async def _mark_failed(self, interaction_id: int) -> None:
+        async with self.uow() as uow:
+            failed = await InteractionRepository(uow.session).get(interaction_id)
             if failed is not None:
                 failed.status, failed.end_reason, failed.ended_at = "ended", "failed", utcnow()
-        raise
-    return await get_contact(uow_factory, center, str(interaction.id))
+                failed.ended_by = "system"
 
-
-async def get_contact(
-    uow_factory: Callable[[], UnitOfWork], center: ContactCenter, contact_id: str
-) -> ContactOut:
-    if not contact_id.isdigit():
-        raise NotFound(f"contact {contact_id!r} not found")
-    async with uow_factory() as uow:
-        found = await InteractionRepository(uow.session).get(int(contact_id))
+    # --- reading -------------------------------------------------------------------------
+    async def get(self, contact_id: str) -> ContactOut:
+        if not contact_id.isdigit() or len(contact_id) > 18:
+            raise NotFound(f"contact {contact_id!r} not found")
+        # Read what routing has done so far: the record catches up within a batch.
+        await self.projector.reached(self.center.bus.last_seq, timeout=2.0)
+        async with self.uow() as uow:
+            found = await InteractionRepository(uow.session).get(int(contact_id))
         if found is None:
             raise NotFound(f"contact {contact_id} not found")
-        out = InteractionOut.model_validate(found)
-    route = center.router.store.route(contact_id)
-    live = str(route.status) if route is not None else "ended"
-    return ContactOut(id=contact_id, interaction=out, live_status=live)
+        return self._out(found)
+
+    def _out(self, i: Interaction) -> ContactOut:
+        route = self.router.store.route(str(i.id))
+        live = str(route.status) if route is not None else "ended"
+        return ContactOut(
+            id=str(i.id), interaction=InteractionOut.model_validate(i), live_status=live
+        )
+
+    # --- offers --------------------------------------------------------------------------
+    async def accept(self, cmd: Accept) -> None:
+        aid = str(cmd.agent_id)
+        await self.center.apply(lambda now: self.router.offer_accepted(cmd.contact_id, aid, now))
+
+    async def reject(self, cmd: Reject) -> None:
+        aid, reason = str(cmd.agent_id), cmd.reason
+        await self.center.apply(
+            lambda now: self.router.offer_rejected(cmd.contact_id, aid, now, reason)
+        )
+
+    # --- ending, wrap-up, notes, transfer ------------------------------------------------
+    async def end(self, cmd: End) -> None:
+        """Hang-up or chat close from any side; an unanswered contact ends as abandoned."""
+        cid = cmd.contact_id
+
+        def call(now: float) -> list[Decision]:
+            route = self._live_route(cid)
+            if cmd.agent_id is not None:
+                self._in_hands(route, cmd.agent_id)
+            if cmd.reason == "completed" and route.status is not ContactStatus.ASSIGNED:
+                raise Invalid(f"contact {cid} was not answered; it can only end as abandoned")
+            return self.router.contact_ended(cid, now, cmd.reason or "hangup")
+
+        await self._known(cid)
+        await self.center.apply(call, ended_by={cid: cmd.by})
+
+    async def end_and_read(self, cmd: End) -> ContactOut:
+        await self.end(cmd)
+        return await self.get(cmd.contact_id)
+
+    async def wrap_up(self, actor: Principal, data: WrapupIn) -> tuple[int, int | None]:
+        """Disposition, notes, complaint, callback on the record; the agent moves on."""
+        # The end must be on the record first: wait for the projector to catch up.
+        await self.projector.reached(self.center.bus.last_seq)
+        async with self.uow() as uow:
+            interaction_id, complaint_id = await save_wrapup(
+                uow, data, actor, self.console, self.complaint_deadline_hours, self.valuation
+            )
+            uow.emit(
+                ev.CONTACT_WRAPPED_UP,
+                {
+                    "contact_id": data.contact_id,
+                    "agent_id": str(actor.agent_id),
+                    "disposition": data.disposition,
+                    "complaint_id": complaint_id,
+                },
+            )
+        aid = str(actor.agent_id)
+        record = self.router.store.agent(aid)
+        if record is not None and record.presence.state is AgentState.WRAPUP:
+            try:
+                await self.center.apply(lambda now: self.router.wrapup_done(aid, now))
+            except Conflict:
+                pass  # the wrap-up timer ended it a moment ago
+        return interaction_id, complaint_id
+
+    async def save_notes(self, cmd: SaveNotes) -> datetime:
+        """Notes as the agent types: on the record at once, so a restart keeps them."""
+        cid = cmd.contact_id
+        route = self.router.store.route(cid)
+        live = (
+            route is not None
+            and route.status is ContactStatus.ASSIGNED
+            and route.agent_id == str(cmd.agent_id)
+        )
+        async with self.uow() as uow:
+            i = await InteractionRepository(uow.session).get(_int_id(cid), for_update=True)
+            in_wrapup = i is not None and i.status == "wrapup" and i.agent_id == cmd.agent_id
+            if i is None or not (live or in_wrapup):
+                raise NotFound(f"contact {cid} is not in your hands")
+            i.notes = cmd.notes
+            at = utcnow()
+            uow.emit(ev.NOTES_SAVED, {"contact_id": cid, "agent_id": str(cmd.agent_id)})
+        return at
+
+    async def transfer(self, cmd: Transfer) -> ContactOut:
+        """The contact leaves this agent (who wraps up their part) and waits in ``queue`` as
+        a new leg on the customer's record, linked to the first."""
+        cid = cmd.contact_id
+        route = self._in_hands(self._live_route(cid), cmd.agent_id)
+        if cmd.queue == route.queue:
+            raise Invalid(f"contact {cid} is already in queue {cmd.queue!r}", field="queue")
+        async with self.uow() as uow:
+            await self._check_queue(uow, cmd.queue)
+            first = await InteractionRepository(uow.session).get(int(cid))
+            if first is None:
+                raise NotFound(f"contact {cid} not found")
+            leg = await InteractionRepository(uow.session).add(_next_leg(first, cmd, self._now()))
+            customer = await CustomerRepository(uow.session).get(first.customer_id)
+            assert customer is not None
+            facts = await routing_customer(uow, customer)
+            contact = routing_contact(leg, facts)
+            uow.emit(ev.CONTACT_ARRIVED, _arrived(leg))
+
+        def call(now: float) -> list[Decision]:
+            self._in_hands(self._live_route(cid), cmd.agent_id)
+            ended = self.router.contact_ended(cid, now, "transferred")
+            return ended + self.router.contact_arrived(contact, now)
+
+        moved = {"contact_id": cid, "to_contact_id": str(leg.id), "agent_id": str(cmd.agent_id)}
+        moved |= {"from_queue": route.queue, "to_queue": cmd.queue}
+        try:
+            await self.center.apply(
+                call, ended_by={cid: "agent"}, extra=[(ev.CONTACT_TRANSFERRED, moved)]
+            )
+        except DomainError:
+            await self._mark_failed(leg.id)
+            raise
+        return self._out(leg)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        """Routing's clock, so the record and the router agree on when things happened."""
+        return datetime.fromtimestamp(self.center.clock(), UTC)
+
+    async def _known(self, contact_id: str) -> None:
+        if self.router.store.route(contact_id) is None:
+            await self.get(contact_id)  # 404 when unknown
+            raise Conflict(f"contact {contact_id} has already ended")
+
+    def _live_route(self, contact_id: str) -> Route:
+        route = self.router.store.route(contact_id)
+        if route is None:
+            raise Conflict(f"contact {contact_id} has already ended or never arrived")
+        return route
+
+    @staticmethod
+    def _in_hands(route: Route, agent_id: int) -> Route:
+        if route.agent_id != str(agent_id) or route.status is not ContactStatus.ASSIGNED:
+            raise NotFound(f"contact {route.id} is not in your hands")
+        return route
 
 
-async def end_contact(
-    uow_factory: Callable[[], UnitOfWork], center: ContactCenter, contact_id: str, data: ContactEnd
-) -> ContactOut:
-    """Hang-up or chat close from any side; an unanswered contact ends as abandoned."""
-    route = center.router.store.route(contact_id)
-    if route is None:
-        await get_contact(uow_factory, center, contact_id)  # 404 when unknown
-        raise Conflict(f"contact {contact_id} has already ended")
-    if data.reason == "completed" and route.status is not ContactStatus.ASSIGNED:
-        raise Invalid(f"contact {contact_id} was not answered; it can only end as abandoned")
-    center.ended_by[contact_id] = data.by
-    await center.run(
-        lambda now: center.router.contact_ended(contact_id, now, data.reason or "hangup")
+def _int_id(contact_id: str) -> int:
+    if not contact_id.isdigit() or len(contact_id) > 18:
+        raise NotFound(f"contact {contact_id!r} not found")
+    return int(contact_id)
+
+
+def _arrived(i: Interaction) -> dict[str, object]:
+    return {
+        "contact_id": str(i.id),
+        "customer_id": i.customer_id,
+        "channel": i.channel,
+        "queue": i.queue,
+        "source": i.source,
+        "external_id": i.external_id,
+        "created_at": i.created_at.astimezone(UTC).timestamp(),
+    }
+
+
+def _next_leg(first: Interaction, cmd: Transfer, now: datetime) -> Interaction:
+    return Interaction(
+        customer_id=first.customer_id,
+        channel=first.channel,
+        direction=first.direction,
+        queue=cmd.queue,
+        status="queued",
+        intent=first.intent,
+        from_address=first.from_address,
+        ivr_path=list(first.ivr_path),
+        attributes={**first.attributes, "transferred_from": str(first.id)},
+        created_at=now,
+        language=first.language,
+        priority=first.priority,
     )
-    return await get_contact(uow_factory, center, contact_id)

@@ -1,25 +1,40 @@
-"""Builds the live contact center from the routing policy file and the database's queues."""
+"""Builds the live path: router, bus, center, subscribers, service — and resumes the contacts
+a previous run left live."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from agents.hub import AgentHub
 from app.contacts.center import ContactCenter
+from app.contacts.console_config import ConsoleConfig
+from app.contacts.hub import AgentHub
 from app.contacts.intake import routing_contact, routing_customer
-from app.contacts.presence import Presence
+from app.contacts.messages import localize
+from app.contacts.notifier import AgentNotifier
+from app.contacts.presence import Presence, routing_profile
+from app.contacts.projector import CONSUMER, InteractionProjector
+from app.contacts.service import ContactCenterService
+from app.contacts.staff_sync import StaffSync
+from app.customers.valuation import Valuation
 from app.db.repositories.customers import CustomerRepository
+from app.db.repositories.events import EventCursorRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
-from app.db.uow import UnitOfWork
+from app.db.uow import UnitOfWork, uow_factory
+from app.events import InProcessBus, Subscription
+from app.events.runner import Handler, start_subscriber
 from config.settings import Settings
-from routing import Router, RoutingConfig
+from routing import Agent, Contact, Router, RoutingConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,27 +54,84 @@ def load_routing_config(path: Path, settings: Settings) -> RoutingConfig:
     return config
 
 
-async def build_center(
-    settings: Settings, uow_factory: Callable[[], UnitOfWork]
-) -> tuple[ContactCenter, Presence]:
+@dataclass
+class LivePath:
+    uow: Callable[[], UnitOfWork]
+    center: ContactCenter
+    hub: AgentHub
+    projector: InteractionProjector
+    presence: Presence
+    service: ContactCenterService
+    subscriptions: list[tuple[Subscription, Handler]]
+
+    def start(self, ticker: bool = True) -> list[asyncio.Task[None]]:
+        """Start the subscribers (and the timer task; tests with a fake clock tick by hand)."""
+        if ticker:
+            self.center.start()
+        return [start_subscriber(sub, handle) for sub, handle in self.subscriptions]
+
+
+async def build_live_path(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    console: ConsoleConfig,
+    valuation: Valuation,
+    clock: Callable[[], float] = time.time,
+) -> LivePath:
     config = load_routing_config(settings.routing_file, settings)
-    router = Router.from_config(config)
-    center = ContactCenter(router, uow_factory, AgentHub())
-    async with uow_factory() as uow:
+    plain_uow = uow_factory(sessionmaker)
+    async with plain_uow() as uow:
+        cursor = await EventCursorRepository(uow.session).get(CONSUMER)
         queues = await StaffRepository(uow.session).queues()
+    # The stream goes on from where the record got to: sequence numbers are never reused
+    # for events the record holds.
+    bus = InProcessBus(first_seq=cursor + 1)
+    center = ContactCenter(Router.from_config(config), bus, clock)
+    uow = uow_factory(sessionmaker, center.publish)
     for q in sorted(queues, key=lambda q: q.overflow_queue is not None):
         center.ensure_queue(q)
-    await _requeue_unfinished(center, uow_factory)
-    return center, Presence(center, settings.agent_grace_seconds)
+    hub = AgentHub(settings.ws_send_queue, localize)
+    projector = InteractionProjector(uow, committed=cursor)
+    presence = Presence(center, hub, settings.agent_grace_seconds)
+    service = ContactCenterService(
+        center,
+        uow,
+        projector,
+        console,
+        valuation,
+        settings.default_region,
+        settings.complaint_deadline_hours,
+    )
+    notifier = AgentNotifier(center, hub, uow)
+    staff = StaffSync(center, hub, presence, uow)
+    # Subscribed before the resume below, so its events reach the record too.
+    subscriptions = [
+        (bus.subscribe("interactions", durable=True, after=cursor), projector.handle),
+        (bus.subscribe("agent-notifier"), notifier.handle),
+        (bus.subscribe("staff-sync"), staff.handle),
+    ]
+    live = LivePath(uow, center, hub, projector, presence, service, subscriptions)
+    await resume(live)
+    return live
 
 
-async def _requeue_unfinished(center: ContactCenter, uow_factory: Callable[[], UnitOfWork]) -> None:
-    """Contacts a previous run left waiting are routed again; ones in an agent's hands
-    cannot be restored (the agent's session is gone) and end as interrupted."""
-    contacts = []
-    async with uow_factory() as uow:
+async def resume(live: LivePath) -> None:
+    """Contacts a previous run left live come back: waiting ones in their places (same
+    start of wait, language, priority, attributes), ones in an agent's hands still theirs —
+    the agent finds them on reconnecting and ends and wraps them up as usual."""
+    center, router = live.center, live.center.router
+    waiting: list[tuple[Contact, float]] = []
+    held: list[tuple[Contact, Agent]] = []
+    async with live.uow() as uow:
+        staff = StaffRepository(uow.session)
         for i in await InteractionRepository(uow.session).live():
-            if i.status == "active" or i.queue not in center.router.queues:
+            agent = await staff.get_agent(i.agent_id) if i.agent_id else None
+            customer = await CustomerRepository(uow.session).get(i.customer_id)
+            if (
+                i.queue not in router.queues
+                or customer is None
+                or (i.status == "active" and (agent is None or not agent.active))
+            ):
                 i.status, i.end_reason, i.ended_by, i.ended_at = (
                     "ended",
                     "interrupted",
@@ -67,12 +139,18 @@ async def _requeue_unfinished(center: ContactCenter, uow_factory: Callable[[], U
                     utcnow(),
                 )
                 continue
-            i.status, i.agent_id = "queued", None
-            customer = await CustomerRepository(uow.session).get(i.customer_id)
-            if customer is not None:
-                facts = await routing_customer(uow, customer)
-                contacts.append(routing_contact(i, facts, None, 0.0))
-    for contact in contacts:
-        await center.run(lambda now, c=contact: center.router.contact_arrived(c, now))
-    if contacts:
-        log.info("re-queued %d contacts left waiting by the previous run", len(contacts))
+            contact = routing_contact(i, await routing_customer(uow, customer))
+            if i.status == "active" and agent is not None:
+                held.append((contact, routing_profile(agent)))
+            else:
+                i.status, i.agent_id = "queued", None
+                waiting.append((contact, i.created_at.timestamp()))
+    for contact, profile in held:
+        await center.apply(lambda now, c=contact, p=profile: router.contact_restored(c, p, now))
+        await live.presence.disconnected(int(profile.id))
+    for contact, since in waiting:
+        await center.apply(
+            lambda now, c=contact, s=since: router.contact_arrived(c, now, waiting_since=s)
+        )
+    if waiting or held:
+        log.info("resumed %d waiting and %d held contacts", len(waiting), len(held))

@@ -16,18 +16,27 @@ from app.customers.value_schemas import (
     PyramidTier,
     ValueOut,
 )
-from app.db.models import GradeOverrideRow
+from app.db.models import CustomerValueRow, GradeOverrideRow
 from app.db.repositories.values import ValueRepository
 from app.db.uow import UnitOfWork
 from app.errors import Forbidden, Invalid, NotFound
+from app.i18n.render import VALUE_REASONS, render_value_reasons
 
 
-async def value_of(uow: UnitOfWork, customer_id: int) -> ValueOut | None:
+def value_out(row: CustomerValueRow, language: str = "en") -> ValueOut:
+    """A stored value with its reasons rendered in ``language`` (the messages in ``reasons``)."""
+    fields = {name: getattr(row, name) for name in ValueOut.model_fields if hasattr(row, name)}
+    fields.update(render_value_reasons(fields, language))
+    fields["reasons"] = {f: getattr(row, f"{f}_reason") for f in VALUE_REASONS}
+    return ValueOut.model_validate(fields)
+
+
+async def value_of(uow: UnitOfWork, customer_id: int, lang: str = "en") -> ValueOut | None:
     repo = ValueRepository(uow.session)
     row = await repo.get(customer_id)
     if row is None:
         return None
-    out = ValueOut.model_validate(row)
+    out = value_out(row, lang)
     override = await repo.override_row(customer_id)
     out.override = OverrideOut.model_validate(override) if override else None
     return out
@@ -44,7 +53,12 @@ def _grades(valuation: Valuation) -> list[str]:
 
 
 async def set_override(
-    uow: UnitOfWork, valuation: Valuation, customer_id: int, data: OverrideIn, actor: Principal
+    uow: UnitOfWork,
+    valuation: Valuation,
+    customer_id: int,
+    data: OverrideIn,
+    actor: Principal,
+    lang: str = "en",
 ) -> ValueOut:
     await _check_may_pin(uow, customer_id, actor, "pin")
     if data.grade not in _grades(valuation):
@@ -64,22 +78,22 @@ async def set_override(
     )
     await record_audit(uow, actor, "grade.override", "customer", customer_id, {"grade": data.grade})
     await regrade_customer(uow, valuation, customer_id)
-    return await _value_or_404(uow, customer_id)
+    return await _value_or_404(uow, customer_id, lang)
 
 
 async def clear_override(
-    uow: UnitOfWork, valuation: Valuation, customer_id: int, actor: Principal
+    uow: UnitOfWork, valuation: Valuation, customer_id: int, actor: Principal, lang: str = "en"
 ) -> ValueOut:
     await _check_may_pin(uow, customer_id, actor, "unpin")
     if not await ValueRepository(uow.session).clear_override(customer_id):
         raise NotFound(f"customer {customer_id} has no grade override")
     await record_audit(uow, actor, "grade.override.clear", "customer", customer_id)
     await regrade_customer(uow, valuation, customer_id)
-    return await _value_or_404(uow, customer_id)
+    return await _value_or_404(uow, customer_id, lang)
 
 
-async def _value_or_404(uow: UnitOfWork, customer_id: int) -> ValueOut:
-    value = await value_of(uow, customer_id)
+async def _value_or_404(uow: UnitOfWork, customer_id: int, lang: str = "en") -> ValueOut:
+    value = await value_of(uow, customer_id, lang)
     if value is None:
         raise NotFound(f"customer {customer_id} is not graded yet")
     return value

@@ -17,6 +17,7 @@ from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
 from app.interactions.schemas import InteractionOut
+from app.interactions.service import interaction_out
 
 
 class AgentBrief(BaseModel):
@@ -36,7 +37,8 @@ class CustomerProfile(BaseModel):
     ratings: int
 
 
-async def build_profile(uow: UnitOfWork, customer_id: int) -> CustomerProfile:
+async def build_profile(uow: UnitOfWork, customer_id: int, lang: str = "en") -> CustomerProfile:
+    """The customer's 360 view; reasons and routing logs in words of ``lang``."""
     customer = await get_customer(uow, customer_id)
     interactions, count = await InteractionRepository(uow.session).for_customer(customer_id)
     complaints, _ = await ComplaintRepository(uow.session).search(
@@ -51,8 +53,8 @@ async def build_profile(uow: UnitOfWork, customer_id: int) -> CustomerProfile:
     return CustomerProfile(
         customer=await load_out(CustomerRepository(uow.session), customer),
         account_manager=manager,
-        value=await value_of(uow, customer_id),
-        last_interactions=[InteractionOut.model_validate(i) for i in interactions],
+        value=await value_of(uow, customer_id, lang),
+        last_interactions=[interaction_out(i, lang) for i in interactions],
         interaction_count=count,
         open_complaints=[complaint_out(c) for c in complaints],
         average_rating=round(avg, 2) if avg is not None else None,

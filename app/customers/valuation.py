@@ -44,6 +44,10 @@ class Valuation:
     config: GradingConfig
     clock: Callable[[], datetime] = utcnow
 
+    async def regrade(self, uow: UnitOfWork, customer_id: int) -> None:
+        """:func:`regrade_customer` with this valuation (what complaints call)."""
+        await regrade_customer(uow, self, customer_id)
+
 
 async def regrade_customer(uow: UnitOfWork, valuation: Valuation, customer_id: int) -> None:
     """Recompute one customer after their history changed, against the last base snapshot.

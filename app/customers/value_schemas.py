@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -8,11 +9,11 @@ from app.schemas import Input, Output
 
 
 class ValueOut(Output):
-    """A customer's grade and value; every ``*_reason`` also in Chinese (``*_reason_zh``)."""
+    """A customer's grade and value. Every ``*_reason`` is in the reader's language
+    (``?lang=`` / ``Accept-Language``); ``reasons`` holds the same as codes and facts."""
 
     grade: str
     grade_reason: str
-    grade_reason_zh: str = ""
     computed_grade: str
     rank: int | None
     base_size: int
@@ -21,18 +22,16 @@ class ValueOut(Output):
     f: int
     m: int
     rfm_reason: str
-    rfm_reason_zh: str = ""
     clv: float
     clv_reason: str
-    clv_reason_zh: str = ""
     lifecycle: str
     lifecycle_reason: str
-    lifecycle_reason_zh: str = ""
     churn_risk: float
     churn_reason: str
-    churn_reason_zh: str = ""
     computed_at: datetime
     override: OverrideOut | None = None
+    reasons: dict[str, Any] = Field(default_factory=dict)
+    """``{"grade": {"code": ..., "facts": {...}}, "rfm": ..., ...}`` as stored."""
 
 
 class OverrideIn(Input):

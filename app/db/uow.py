@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
+Publish = Callable[[list[tuple[str, dict[str, Any]]]], object]
 
 
 class UnitOfWork:
@@ -21,10 +22,14 @@ class UnitOfWork:
     rollback, so nothing is announced for a transaction that did not happen.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], publish: Publish | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._publish = publish
         self._session: AsyncSession | None = None
         self._after: list[AfterCommit] = []
+        self._events: list[tuple[str, dict[str, Any]]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -35,11 +40,15 @@ class UnitOfWork:
     def after_commit(self, effect: AfterCommit) -> None:
         self._after.append(effect)
 
+    def emit(self, name: str, data: dict[str, Any]) -> None:
+        """An event (docs/events.md) to publish on the bus once this transaction commits."""
+        self._events.append((name, data))
+
     async def __aenter__(self) -> UnitOfWork:
         if self._session is not None:
             raise RuntimeError("unit of work is not re-entrant")
         self._session = self._sessionmaker()
-        self._after = []
+        self._after, self._events = [], []
         return self
 
     async def __aexit__(
@@ -50,6 +59,7 @@ class UnitOfWork:
     ) -> None:
         session, self._session = self.session, None
         effects, self._after = self._after, []
+        events, self._events = self._events, []
         try:
             if exc_type is None:
                 await session.commit()
@@ -58,6 +68,8 @@ class UnitOfWork:
                 return
         finally:
             await session.close()
+        if events and self._publish is not None:
+            self._publish(events)
         for effect in effects:
             try:
                 await effect()
@@ -65,9 +77,11 @@ class UnitOfWork:
                 log.exception("after-commit effect failed")
 
 
-def uow_factory(sessionmaker: async_sessionmaker[AsyncSession]) -> Callable[[], UnitOfWork]:
+def uow_factory(
+    sessionmaker: async_sessionmaker[AsyncSession], publish: Publish | None = None
+) -> Callable[[], UnitOfWork]:
     def make() -> UnitOfWork:
-        return UnitOfWork(sessionmaker)
+        return UnitOfWork(sessionmaker, publish)
 
     return make
 

@@ -21,10 +21,10 @@ SHOWN = 0.05
 
 def churn(
     stats: CustomerStats, rh: Rhythm | None, stage: str, config: GradingConfig
-) -> tuple[float, text.Text]:
+) -> tuple[float, text.Message]:
     """The churn risk and its reason, naming the main factors, largest first."""
     w = config.churn
-    factors: list[tuple[float, text.Text]] = []
+    factors: list[tuple[float, text.Message]] = []
     if rh is not None and rh.p_active < 1.0:
         factors.append(
             (
@@ -73,5 +73,5 @@ def churn(
     return risk, text.say("churn", risk=risk, factors=text.join([label for _, label in shown]))
 
 
-def _weight(factor: tuple[float, text.Text]) -> float:
+def _weight(factor: tuple[float, text.Message]) -> float:
     return factor[0]

@@ -33,9 +33,9 @@ class Rhythm:
     tenure_days: float
     interval_days: float
     p_active: float
-    recency_text: text.Text
+    recency_text: text.Message
     """``recency_days`` in words (formatted once, used by several reasons)."""
-    interval_text: text.Text
+    interval_text: text.Message
 
 
 def rhythm(stats: CustomerStats, now_ts: float, config: GradingConfig) -> Rhythm:
@@ -53,7 +53,7 @@ def rhythm(stats: CustomerStats, now_ts: float, config: GradingConfig) -> Rhythm
     return Rhythm(recency, tenure, interval, p_active, text.days(recency), text.days(interval))
 
 
-def clv(stats: CustomerStats, rh: Rhythm, config: GradingConfig) -> tuple[float, text.Text]:
+def clv(stats: CustomerStats, rh: Rhythm, config: GradingConfig) -> tuple[float, text.Message]:
     """CLV of a purchaser and its reason (formula in the module docstring)."""
     c = config.clv
     tenure_years = rh.tenure_days / YEAR_DAYS
@@ -75,7 +75,6 @@ def clv(stats: CustomerStats, rh: Rhythm, config: GradingConfig) -> tuple[float,
         "clv",
         value=text.money(value, cur),
         years=c.horizon_years,
-        s="s" * (c.horizon_years != 1),
         measure=text.measure(config.value_measure),
         yearly=text.money(yearly, cur),
         p=rh.p_active,

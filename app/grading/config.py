@@ -119,11 +119,13 @@ class GradingConfig:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None) -> GradingConfig:
         """Validate a mapping (e.g. loaded YAML) into a config; raise :class:`GradingConfigError`."""
-        return parse_section(cls, {} if raw is None else raw, "")
+        config: GradingConfig = parse_section(cls, {} if raw is None else raw, "")
+        return config
 
     def to_mapping(self) -> dict[str, Any]:
         """The plain-data form (what ``config/grades.yaml`` holds); ``from_mapping`` inverts it."""
-        return plain(self)
+        mapping: dict[str, Any] = plain(self)
+        return mapping
 
     @property
     def tier_names(self) -> tuple[str, ...]:

@@ -59,11 +59,11 @@ def grade_base(
         cutoffs = tier_cutoffs(n, config)
     boundaries = []
     previous = 0
-    for tier, last in zip(config.pyramid.tiers, cutoffs, strict=True):
+    for spec, last in zip(config.pyramid.tiers, cutoffs, strict=True):
         member = order[last - 1] if last > previous else None
         boundaries.append(
             TierBoundary(
-                tier.name,
+                spec.name,
                 last,
                 member.value_12m if member else None,
                 member.customer_id if member else None,
@@ -119,7 +119,7 @@ def evaluate_customer(
     snapshot's tier boundaries (exactly the bulk tier for an unchanged member of the base) and
     ``rank`` is None. RFM uses the snapshot's cut points. For a customer of the snapshot's base,
     with the same stats, config and ``now``, the result equals ``grade_base``'s exactly when its
-    rank is passed, and differs only in ``rank`` and ``grade_reason`` (both languages) when it is
+    rank is passed, and differs only in ``rank`` and ``grade_reason`` (its facts) when it is
     not.
     Raises :class:`SnapshotMismatch` when the config changed since the snapshot.
     """

@@ -27,7 +27,7 @@ STAGES = ("exploration", "formation", "stable", "decline")
 
 def lifecycle(
     stats: CustomerStats, rh: Rhythm | None, config: GradingConfig
-) -> tuple[str, text.Text]:
+) -> tuple[str, text.Message]:
     """The stage and its reason; ``rh`` is None for a prospect."""
     if rh is None:
         return "exploration", text.say("stage.prospect", stage=text.stage("exploration"))
@@ -55,7 +55,6 @@ def lifecycle(
         trend = text.say(
             "stage.trend",
             recent=stats.purchases_recent,
-            s="s" * (stats.purchases_recent != 1),
             window=recent_days,
             base=stats.purchases_baseline,
             observed=observed,
@@ -69,7 +68,6 @@ def lifecycle(
             "stage.exploring",
             stage=text.stage("exploration"),
             n=stats.purchases,
-            s="s" * (stats.purchases != 1),
             tenure=text.days(rh.tenure_days),
         )
     if usable:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from routing.messages import Message
+
 YEAR_DAYS = 365
 """The "12 months" of ``value_12m`` and ``complaints_12m``: exactly 365 days, not a calendar year."""
 LOW_RATING_MAX = 2
@@ -124,9 +126,10 @@ class GradeOverride:
 
 @dataclass(frozen=True, slots=True)
 class CustomerValue:
-    """A customer's grade and value, each figure with its reason in words.
+    """A customer's grade and value, each figure with its reason.
 
-    Every reason comes in English and in Chinese (``*_reason_zh``), built from the same facts.
+    Every ``*_reason`` is a message, a code and its facts (:mod:`app.grading.text`); its words
+    are chosen in the reader's language where it leaves the server (``app.i18n``).
 
     ``grade`` is the effective grade (the override's when one is active); ``computed_grade`` is
     what the figures alone give. Prospects (no purchases) have ``rank`` None and R/F/M 0.
@@ -134,8 +137,7 @@ class CustomerValue:
 
     customer_id: int
     grade: str
-    grade_reason: str
-    grade_reason_zh: str
+    grade_reason: Message
     computed_grade: str
     rank: int | None
     base_size: int
@@ -143,17 +145,13 @@ class CustomerValue:
     r: int
     f: int
     m: int
-    rfm_reason: str
-    rfm_reason_zh: str
+    rfm_reason: Message
     clv: float
-    clv_reason: str
-    clv_reason_zh: str
+    clv_reason: Message
     lifecycle: str
-    lifecycle_reason: str
-    lifecycle_reason_zh: str
+    lifecycle_reason: Message
     churn_risk: float
-    churn_reason: str
-    churn_reason_zh: str
+    churn_reason: Message
     computed_at: datetime
     override_active: bool = False
     override_by: str | None = None
@@ -167,7 +165,6 @@ class CustomerValue:
             "customer_id": self.customer_id,
             "grade": self.grade,
             "grade_reason": self.grade_reason,
-            "grade_reason_zh": self.grade_reason_zh,
             "computed_grade": self.computed_grade,
             "rank": self.rank,
             "base_size": self.base_size,
@@ -176,16 +173,12 @@ class CustomerValue:
             "f": self.f,
             "m": self.m,
             "rfm_reason": self.rfm_reason,
-            "rfm_reason_zh": self.rfm_reason_zh,
             "clv": self.clv,
             "clv_reason": self.clv_reason,
-            "clv_reason_zh": self.clv_reason_zh,
             "lifecycle": self.lifecycle,
             "lifecycle_reason": self.lifecycle_reason,
-            "lifecycle_reason_zh": self.lifecycle_reason_zh,
             "churn_risk": self.churn_risk,
             "churn_reason": self.churn_reason,
-            "churn_reason_zh": self.churn_reason_zh,
             "computed_at": self.computed_at.isoformat(),
             "override_active": self.override_active,
             "override_by": self.override_by,

@@ -59,8 +59,8 @@ def grade_reason(
     rank: int | None,
     base_size: int,
     config: GradingConfig,
-    placed_by: text.Text | None = None,
-) -> text.Text:
+    placed_by: text.Message | None = None,
+) -> text.Message:
     """``vip: 12-month margin ¥84,200, rank 37 of 5,000 (top 1 %)`` and its variants."""
     name = config.pyramid.tiers[tier].name
     cur = config.currency

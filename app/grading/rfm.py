@@ -49,9 +49,9 @@ def rfm_keys(stats: CustomerStats, config: GradingConfig) -> tuple[float, float,
 def rfm_reason(
     scores: tuple[int, int, int],
     keys: tuple[float, float, float],
-    ago: text.Text,
+    ago: text.Message,
     config: GradingConfig,
-) -> text.Text:
+) -> text.Message:
     """``R5 F3 M4: last purchase 12 days ago, 8 purchases and margin ¥4,100 (all time)``."""
     r, f, m = scores
     count = int(keys[1])
@@ -62,7 +62,6 @@ def rfm_reason(
         m=m,
         ago=ago,
         count=count,
-        s="s" * (count != 1),
         measure=text.measure(config.value_measure),
         value=text.money(keys[2], config.currency),
         span=text.say("rfm.12m" if config.rfm.window == "12m" else "rfm.all"),

@@ -47,6 +47,7 @@ async def update_agent(
     agent = await get_agent(uow, agent_id)
     changes = data.model_dump(exclude_unset=True)
     password = changes.pop("password", None)
+    was_active, old_role = agent.active, agent.role
     for key, value in changes.items():
         if value is None and key not in ("team", "sip_uri"):
             raise Invalid(f"{key} cannot be null", field=key)
@@ -55,6 +56,15 @@ async def update_agent(
         agent.password_hash = hash_password(password)
     await uow.session.flush()
     await record_audit(uow, actor, "agent.update", "agent", agent_id, {"fields": sorted(changes)})
+    # Open sessions follow the account: deactivated or given another role, they end now.
+    why = "deactivated" if was_active and not agent.active else None
+    if why is None and agent.role != old_role:
+        why = f"role changed to {agent.role}"
+    uow.emit(
+        "agent.account_changed",
+        {"agent_id": str(agent_id), "fields": sorted(changes), "revoke": why is not None}
+        | ({"why": why} if why else {}),
+    )
     return AgentOut.model_validate(agent)
 
 
@@ -75,6 +85,7 @@ async def create_queue(uow: UnitOfWork, data: QueueCreate, actor: Principal | No
     queue = Queue(**data.model_dump())
     await repo.add(queue)
     await record_audit(uow, actor, "queue.create", "queue", queue.id, {"name": data.name})
+    uow.emit("queue.changed", {"name": queue.name})
     return QueueOut.model_validate(queue)
 
 
@@ -94,4 +105,5 @@ async def update_queue(
         setattr(queue, key, value)
     await uow.session.flush()
     await record_audit(uow, actor, "queue.update", "queue", queue_id, {"fields": sorted(changes)})
+    uow.emit("queue.changed", {"name": queue.name})
     return QueueOut.model_validate(queue)

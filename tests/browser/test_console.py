@@ -109,7 +109,7 @@ async def go_available(page: Page) -> None:
 
 async def drop_agent_sockets(live: LiveServer, agent_id: int) -> int:
     """Close the agent's sockets from the server side, as a network cut or a proxy would."""
-    return await live.app.state.hotline.center.hub.disconnect(agent_id)
+    return live.app.state.hotline.hub.disconnect(agent_id)
 
 
 async def test_offer_accept_end_wrap_up_with_complaint_then_find_it(
@@ -234,7 +234,7 @@ async def test_reconnect_and_reload_restore_state_and_live_call(
     await expect(page.locator("#state-pill")).to_have_attribute("data-state", "busy")
     await expect(panel).to_have_attribute("data-phase", "live")
     await expect(panel.locator(".notes")).to_have_value("notes typed before the cut")
-    assert live.app.state.hotline.center.hub.connected(alice)
+    assert live.app.state.hotline.hub.connected(alice)
 
     # A reload of the tab: the token is in sessionStorage; the server re-sends the call.
     await page.reload()
@@ -327,7 +327,8 @@ async def test_chinese_ui_language_switch_and_reject_from_the_keyboard(
     interaction = (await live.request("GET", f"/api/interactions/{contact_id}")).json()
     cancelled = [e for e in interaction["routing_explanation"] if e["event"] == "offer_cancelled"]
     assert cancelled and cancelled[0]["cause"] == "rejected"
-    assert cancelled[0]["reason"] == "language"
+    assert cancelled[0]["reason_message"]["code"] == "cancel.rejected"  # stored as a code
+    assert cancelled[0]["reason"] == "declined (language I don't speak)"  # rendered for the reader
     await page.click("#nav-customers")
     await page.fill("#search-q", "李")
     await page.keyboard.press("Enter")

@@ -35,9 +35,20 @@ async def test_profile_filters_override_and_pyramid(api: Api) -> None:
     value = profile["value"]
     assert value["grade"] == "vip" and value["rank"] == 1
     assert value["grade_reason"].startswith("vip: 12-month margin ¥")
-    assert value["grade_reason_zh"].startswith("贵宾：近 12 个月毛利 ¥")
+    assert value["reasons"]["grade"]["code"] == "grade.ranked"
+    assert "grade_reason_zh" not in value
+    # The reader's language: ?lang= first, then Accept-Language.
+    url = f"/api/customers/{top}/profile"
+    zh = (await api.request("GET", url, as_="alice", params={"lang": "zh"})).json()["value"]
+    assert zh["grade_reason"].startswith("贵宾：近 12 个月毛利 ¥")
+    assert zh["reasons"] == value["reasons"]
     for name in ("rfm_reason", "clv_reason", "lifecycle_reason", "churn_reason"):
-        assert value[f"{name}_zh"], name
+        assert zh[name] and zh[name] != value[name], name
+    headers = {**await api.login("alice"), "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+    r = await api.client.get(f"/api/customers/{top}/value", headers=headers)
+    assert r.json()["grade_reason"] == zh["grade_reason"]
+    r = await api.client.get(f"/api/customers/{top}/value?lang=en", headers=headers)
+    assert r.json()["grade_reason"] == value["grade_reason"]
     assert 1 <= value["r"] <= 5 and value["clv"] > 0
     assert value["lifecycle"] in ("exploration", "formation", "stable", "decline")
     assert 0 <= value["churn_risk"] <= 1
@@ -55,8 +66,10 @@ async def test_profile_filters_override_and_pyramid(api: Api) -> None:
     assert r.status_code == 200, r.text
     pinned = r.json()
     assert pinned["grade"] == "key" and "manual override by super" in pinned["grade_reason"]
-    assert "super 手动指定" in pinned["grade_reason_zh"]
-    assert "strategic partner" in pinned["grade_reason_zh"]  # the override's reason, as typed
+    url = f"/api/customers/{ids[0]}/value"
+    pinned_zh = (await api.request("GET", url, as_="alice", params={"lang": "zh"})).json()
+    assert "super 手动指定" in pinned_zh["grade_reason"]
+    assert "strategic partner" in pinned_zh["grade_reason"]  # the override's reason, as typed
     bad = {**body, "grade": "platinum"}
     r = await api.request("PUT", f"/api/customers/{ids[0]}/grade-override", json=bad, as_="super")
     assert r.status_code == 422 and "platinum" in r.json()["detail"]

@@ -26,6 +26,7 @@ from app.db.models import (
 from app.db.repositories.values import ValueRepository
 from app.grading import ComplaintFact, GradingConfig, stats_from_history
 from app.grading import Transaction as Tx
+from app.i18n import render_message
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CONFIG = GradingConfig.default()
@@ -170,7 +171,7 @@ async def test_a_big_purchase_regrades_the_customer_at_once(uow_factory: Any) ->
     async with uow_factory() as uow:
         row = await ValueRepository(uow.session).get(small)
         assert row is not None and row.grade == "vip" and row.rank == 1
-        assert "rank 1 of" in row.grade_reason
+        assert "rank 1 of" in render_message(row.grade_reason)
         moves = (
             (await uow.session.execute(select(GradeChange).where(GradeChange.customer_id == small)))
             .scalars()
@@ -198,7 +199,7 @@ async def test_an_open_complaint_raises_churn_risk(uow_factory: Any) -> None:
     async with uow_factory() as uow:
         row = await ValueRepository(uow.session).get(cid)
         assert row is not None and row.churn_risk > before
-        assert "complaint" in row.churn_reason
+        assert "complaint" in render_message(row.churn_reason)
 
 
 async def test_first_incremental_grade_bootstraps_the_base(uow_factory: Any) -> None:

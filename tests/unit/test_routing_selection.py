@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agents.profile import Agent
 from agents.state import Presence
-from routing import Contact, Customer, InMemoryStore, Policy, QueueConfig, Router
+from routing import Contact, Customer, InMemoryStore, QueueConfig, Router, parse_policy
 from routing.pools import Pool, PoolDirectory
 from routing.priority import effective_priority, static_key
 from routing.records import AgentRecord, Route
@@ -145,7 +145,7 @@ def test_store_compacts_stale_entries():
 
 def test_router_rebuilds_its_directory_from_an_existing_store():
     store = InMemoryStore()
-    policy = Policy.from_mapping({"rules": []})
+    policy = parse_policy({"rules": []})
     queues = [QueueConfig("general", (("general", 1),))]
     first = Router(policy, queues, store)
     first.agent_login(Agent("a", "A", skills={"general": 1}), T0)

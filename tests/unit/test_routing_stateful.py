@@ -26,11 +26,11 @@ from routing import (
     Offer,
     OfferCancelled,
     OfferNotOpen,
-    Policy,
     QueueConfig,
     Router,
     RouterSettings,
     UnknownAgent,
+    parse_policy,
 )
 from routing.decisions import CancelCause
 from routing.records import ContactStatus, Route
@@ -106,7 +106,7 @@ profiles = st.builds(
 class RouterMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.router = Router(Policy.from_mapping(POLICY), QUEUES, settings=SETTINGS)
+        self.router = Router(parse_policy(POLICY), QUEUES, settings=SETTINGS)
         self.store = self.router.store
         self.now = T0
         self.n = 0
@@ -365,7 +365,7 @@ TestRouterStateful = RouterMachine.TestCase
 def simulate_ordinary_vs_vip_stream(boost, rate, gap, service, horizon):
     """One agent; an ordinary contact waits while vips keep arriving every ``gap`` s and
     each takes ``service`` s. Returns when the ordinary contact was offered (or None)."""
-    policy = Policy.from_mapping(
+    policy = parse_policy(
         {
             "aging": {"points_per_second": rate},
             "rules": [{"name": "vip", "when": {"grade": "vip"}, "priority_boost": boost}],

@@ -14,7 +14,12 @@ from .base import Base
 
 
 class CustomerValueRow(Base):
-    """One row per graded customer; rewritten on every recompute."""
+    """One row per graded customer; rewritten on every recompute.
+
+    Each ``*_reason`` is a message, ``{"code", "facts"}`` (docs/customer-value.md), rendered
+    in the reader's language by ``app.i18n``; rows from before migration 0005 hold
+    ``{"code": "legacy", "facts": {"en": ..., "zh": ...}}`` until the next regrade.
+    """
 
     __tablename__ = "customer_values"
     __table_args__ = (Index("ix_customer_values_churn", "churn_risk"),)
@@ -23,8 +28,7 @@ class CustomerValueRow(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
     )
     grade: Mapped[str] = mapped_column(String(32), index=True)
-    grade_reason: Mapped[str] = mapped_column(Text)
-    grade_reason_zh: Mapped[str] = mapped_column(Text, server_default="")
+    grade_reason: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     computed_grade: Mapped[str] = mapped_column(String(32))
     rank: Mapped[int | None] = mapped_column(Integer)
     base_size: Mapped[int] = mapped_column(Integer)
@@ -32,17 +36,13 @@ class CustomerValueRow(Base):
     r: Mapped[int] = mapped_column(SmallInteger)
     f: Mapped[int] = mapped_column(SmallInteger)
     m: Mapped[int] = mapped_column(SmallInteger)
-    rfm_reason: Mapped[str] = mapped_column(Text)
-    rfm_reason_zh: Mapped[str] = mapped_column(Text, server_default="")
+    rfm_reason: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     clv: Mapped[float] = mapped_column(Float)
-    clv_reason: Mapped[str] = mapped_column(Text)
-    clv_reason_zh: Mapped[str] = mapped_column(Text, server_default="")
+    clv_reason: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     lifecycle: Mapped[str] = mapped_column(String(16), index=True)
-    lifecycle_reason: Mapped[str] = mapped_column(Text)
-    lifecycle_reason_zh: Mapped[str] = mapped_column(Text, server_default="")
+    lifecycle_reason: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     churn_risk: Mapped[float] = mapped_column(Float)
-    churn_reason: Mapped[str] = mapped_column(Text)
-    churn_reason_zh: Mapped[str] = mapped_column(Text, server_default="")
+    churn_reason: Mapped[dict[str, Any]] = mapped_column(JsonColumn)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +24,26 @@ class InteractionRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get_many(self, ids: list[int]) -> dict[int, Interaction]:
+        if not ids:
+            return {}
+        stmt = select(Interaction).where(Interaction.id.in_(ids))
+        return {i.id: i for i in (await self.session.execute(stmt)).scalars()}
+
+    async def by_external_id(self, source: str, external_id: str) -> Interaction | None:
+        """The contact an earlier delivery of the same arrival made, if any."""
+        stmt = select(Interaction).where(
+            Interaction.source == source, Interaction.external_id == external_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def answered_since(self, agent_id: int, since: datetime) -> int:
+        """How many contacts the agent answered since ``since`` (contacts today)."""
+        stmt = select(func.count()).where(
+            Interaction.agent_id == agent_id, Interaction.answered_at >= since
+        )
+        return int(await self.session.scalar(stmt) or 0)
 
     async def for_customer(
         self, customer_id: int, *, limit: int = 20, offset: int = 0
@@ -46,7 +68,8 @@ class InteractionRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def live(self) -> list[Interaction]:
-        """Contacts not ended yet (queued, offered, active): what routing must know about."""
+        """Contacts not ended yet (queued, offered, active): what routing must know about,
+        in the order they started."""
         stmt = select(Interaction).where(Interaction.status.in_(("queued", "offered", "active")))
         return list((await self.session.execute(stmt.order_by(Interaction.id))).scalars())
 

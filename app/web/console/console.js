@@ -118,7 +118,9 @@ function startConsole() {
       for (const q of qs) store.queues.set(q.name, q);
     })
     .catch(() => {});
-  socket = new AgentSocket(() => wsUrl("/ws/agent"));
+  // The server renders its words (explanations, reasons) in the language asked for here, and
+  // in the new one after "language.set".
+  socket = new AgentSocket(() => `${wsUrl("/ws/agent")}&lang=${encodeURIComponent(getLang())}`);
   socket.addEventListener("status", (e) => onStatus(e.detail));
   socket.addEventListener("message", (e) => onMessage(e.detail));
   socket.addEventListener("denied", (e) => endSession(e.detail.code === 4403 ? "login.forbidden" : "login.expired"));
@@ -202,6 +204,11 @@ const handlers = {
   offer(m) {
     const id = m.contact?.id;
     if (id == null) return;
+    const known = store.offers.get(id);
+    if (known && known.status === "open" && cards.has(id)) {
+      refreshOffer(known, m); // the same offer again (e.g. in another language): no new alert
+      return;
+    }
     removeOffer(id);
     const entry = { msg: m, receivedAt: Date.now(), status: "open", lastChime: Date.now() };
     store.offers.set(id, entry);
@@ -239,6 +246,7 @@ const handlers = {
     if (r) {
       r.contact = m.contact;
       r.customer = m.customer || r.customer;
+      r.explanation = m.explanation || r.explanation;
       r.confirmed = true;
       if (r.phase !== "live") r.phase = "live";
     } else {
@@ -249,9 +257,13 @@ const handlers = {
       for (const other of [...store.contacts.values()]) if (other.phase === "saved") dropRecord(other.id);
     }
     removeOffer(id);
+    takeServerNotes(r, m.contact?.notes);
     const view = ensureView(r);
     for (const msg of m.messages || m.transcript || []) addChat(r, msg);
     view.update();
+    if (!isNew) view.refresh();
+    view.setNotes(r.notes || "");
+    if (r.phase === "live" && (r.notes || "") !== (r.notesSaved ?? "")) view.saveNotes();
     if (isNew) {
       store.selected = id;
       if (!isTyping()) setTimeout(() => view.focus(), 0);
@@ -306,6 +318,18 @@ const handlers = {
     persist();
   },
 
+  "notes.saved"(m) {
+    const r = store.contacts.get(m.contact_id);
+    if (!r) return;
+    r.notesSaved = typeof m.notes === "string" ? m.notes : (r.notesSending ?? r.notes);
+    r.notesSavedAt = m.saved_at || new Date().toISOString();
+    r.notesSending = null;
+    const view = views.get(r.id);
+    if (r.notes === r.notesSaved) view?.notesSaved(r.notesSavedAt);
+    else view?.saveNotes(); // typed on while the save was on its way
+    persist();
+  },
+
   "wrapup.saved"(m) {
     const r = store.contacts.get(m.contact_id);
     if (!r) return;
@@ -331,6 +355,10 @@ const handlers = {
       views.get(contactId)?.form?.failed(m.detail);
     } else if (type === "chat.send" && contactId != null) {
       views.get(contactId)?.sendFailed();
+    } else if (type === "notes.save" && contactId != null) {
+      const r = store.contacts.get(contactId);
+      if (r) r.notesSending = null;
+      return; // saved again on the next keystroke or blur; the wrap-up sends the notes anyway
     } else if (type === "contact.end" && contactId != null) {
       const v = views.get(contactId);
       if (v) v.endBtn.disabled = false;
@@ -361,6 +389,41 @@ function reconcile() {
   renderAll();
 }
 
+/**
+ * Notes the server holds for a contact (contact.assigned after a reconnect or a restart). They
+ * replace the local ones unless the agent typed something the server has not saved yet.
+ */
+function takeServerNotes(r, notes) {
+  if (typeof notes !== "string") return;
+  const unsaved = (r.notes || "") !== (r.notesSaved ?? "") && (r.notes || "") !== notes;
+  if (!unsaved || !r.notes) {
+    r.notes = notes;
+    r.notesSaved = notes;
+  }
+}
+
+/** The same offer re-sent (e.g. in the agent's new language): redraw its card in place. */
+function refreshOffer(entry, m) {
+  const old = cards.get(m.contact.id);
+  const hadFocus = old.el.contains(document.activeElement);
+  entry.msg = m;
+  entry.receivedAt = Date.now();
+  const card = new OfferCard(entry, { onAccept: acceptOffer, onReject: rejectOffer });
+  cards.set(m.contact.id, card);
+  old.el.replaceWith(card.el);
+  if (hadFocus) card.acceptBtn.focus();
+  customerCol.invalidate();
+  renderAll();
+}
+
+/** The page's language changed: the server re-renders its words for us. */
+function onLanguage(code) {
+  if (socket?.isOpen) socket.send("language.set", { language: code });
+  // Contacts the server does not re-send (in wrap-up, saved): fetch their profile again.
+  for (const r of store.contacts.values()) if (r.phase !== "live") loadProfile(r);
+  customers?.reload?.();
+}
+
 /** (Re)load a record's customer profile over REST. */
 async function loadProfile(r) {
   const customerId = r.contact.customer_id ?? r.customer?.customer?.id;
@@ -377,7 +440,7 @@ async function loadProfile(r) {
     v.el.remove();
     views.delete(r.id);
     ensureView(r);
-  }
+  } else v?.refresh();
   customerCol.invalidate();
   persist();
   renderAll();
@@ -423,6 +486,14 @@ function ensureView(r) {
       onEnd: (rec) => send("contact.end", { contact_id: rec.id }, { contactId: rec.id }),
       onSend: (rec, text) => send("chat.send", { contact_id: rec.id, text }, { contactId: rec.id }),
       onNotes: () => persist(),
+      onNotesSave: (rec) => {
+        // Quietly: no "not connected" toast for a save made as the agent types.
+        const id = socket?.send("notes.save", { contact_id: rec.id, notes: rec.notes || "" });
+        if (!id) return false;
+        pending.set(id, { type: "notes.save", contactId: rec.id });
+        rec.notesSending = rec.notes || "";
+        return true;
+      },
       onDraft: () => persist(),
       onWrapup: (rec, payload) => send("wrapup", payload, { contactId: rec.id }),
       onOpenRecord: (customerId) => openRecord(customerId),
@@ -529,7 +600,8 @@ function boot() {
   for (const btn of document.querySelectorAll(".lang-toggle")) {
     btn.addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
   }
-  onLangChange(() => {
+  onLangChange((code) => {
+    onLanguage(code);
     renderAll();
     renderConn();
   });

@@ -3,6 +3,8 @@
 import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
 import { icon } from "../shared/icons.js";
 import { clock, formatDate } from "../shared/i18n.js";
+
+const NOTES_DEBOUNCE = 1000; // notes are saved this long after the last keystroke, and on blur
 import { contactFacts, gradeBadge, said } from "./profile.js";
 import { WrapupForm } from "./wrapup.js";
 
@@ -11,7 +13,7 @@ export function recordName(record) {
 }
 
 export class ContactView {
-  /** handlers: onEnd, onSend, onNotes, onWrapup, onDraft, onOpenRecord, onDismiss */
+  /** handlers: onEnd, onSend, onNotes, onNotesSave, onWrapup, onDraft, onOpenRecord, onDismiss */
   constructor(record, handlers) {
     this.record = record;
     this.handlers = handlers;
@@ -35,7 +37,7 @@ export class ContactView {
       h(
         "div",
         { class: "ph-title" },
-        h("div", { class: "ph-line" }, h("h2", { class: "ph-name", text: recordName(record) }), value ? gradeBadge(value.grade, said(value, "grade_reason")) : null),
+        (this.titleLine = h("div", { class: "ph-line" }, h("h2", { class: "ph-name", text: recordName(record) }), value ? gradeBadge(value.grade, said(value, "grade_reason")) : null)),
         h("div", { class: "ph-sub" }, this.statusEl, record.contact.from ? [h("span", { class: "sep", text: "·" }), h("span", { text: record.contact.from })] : null),
       ),
       h("div", { class: "ph-right" }, this.timerEl, this.endBtn),
@@ -72,17 +74,24 @@ export class ContactView {
     this.notes = h("textarea", { id: notesId, class: "notes", rows: 5, maxlength: 10000 });
     setAttrText(this.notes, "placeholder", "contact.notes_placeholder");
     this.notes.value = record.notes || "";
+    this.notesTimer = null;
     this.notes.addEventListener("input", () => {
       record.notes = this.notes.value;
       handlers.onNotes(record);
+      clearTimeout(this.notesTimer);
+      this.notesTimer = setTimeout(() => this.saveNotes(), NOTES_DEBOUNCE);
     });
+    this.notes.addEventListener("blur", () => this.saveNotes());
+    this.notesHint = h("span", { class: "hint faint notes-saved", role: "status", "aria-live": "polite" });
     this.notesBox = h(
       "div",
       { class: "field notes-box" },
       h("label", { for: notesId, i18n: "contact.notes" }),
       this.notes,
       h("span", { class: "hint faint", i18n: "contact.notes_hint" }),
+      this.notesHint,
     );
+    if (record.notesSavedAt && record.notes === record.notesSaved) this.notesSaved(record.notesSavedAt);
 
     this.details = h(
       "details",
@@ -100,6 +109,37 @@ export class ContactView {
     );
     for (const m of record.messages || []) this.renderMessage(m);
     this.update();
+  }
+
+  /** Send the notes to the server (notes.save) when they changed since it last saved them. */
+  saveNotes() {
+    clearTimeout(this.notesTimer);
+    this.notesTimer = null;
+    const r = this.record;
+    if (r.phase !== "live" || (r.notes || "") === (r.notesSaved ?? "")) return;
+    if (this.handlers.onNotesSave?.(r) === false) return;
+    setText(this.notesHint, "contact.notes_saving");
+  }
+
+  /** The server confirmed the notes (notes.saved): a small "saved" hint. */
+  notesSaved(savedAt) {
+    setText(this.notesHint, "contact.notes_saved", { t: { $date: savedAt || new Date().toISOString(), style: "time" } });
+  }
+
+  /** Notes the server holds (contact.assigned after a reconnect or restart) into the box. */
+  setNotes(text) {
+    this.record.notes = text;
+    if (this.notes.value !== text) this.notes.value = text;
+    if (this.form?.notes && this.form.notes.value !== text) this.form.notes.value = text;
+  }
+
+  /** Redraw what the server wrote (grade reason, routing explanation), e.g. after the server
+   * re-sent the contact in another language; typed text and the phase stay as they are. */
+  refresh() {
+    const r = this.record;
+    const value = r.customer?.value;
+    fill(this.titleLine, h("h2", { class: "ph-name", text: recordName(r) }), value ? gradeBadge(value.grade, said(value, "grade_reason")) : null);
+    fill(this.details, h("summary", { i18n: "contact.details" }), contactFacts(r.contact, r.explanation));
   }
 
   /** Re-render for the record's phase (live / wrapup / saved); keeps typed text. */

@@ -15,13 +15,15 @@ export function timeEl(iso, fmt = "datetime") {
 }
 
 /**
- * A sentence the server wrote in both languages — obj[key] and obj[key + "_zh"] (grade_reason,
- * explanation.reason, a candidate's note, ...) — as a {label_en, label_zh} item: dom.js shows it
- * in the current language and applyI18n redraws it after a switch. Chinese falls back to English.
+ * A sentence the server wrote (grade_reason, explanation.reason, a candidate's note, ...) as a
+ * {label_en, label_zh} item for dom.js. The server renders it in the page's language (REST:
+ * Accept-Language; /ws/agent: ?lang= and "language.set", after which it re-sends the live
+ * messages), so both sides hold the same text: there is nothing to choose here.
  */
 export function said(obj, key) {
-  const en = obj?.[key] || "";
-  return { label_en: en, label_zh: obj?.[`${key}_zh`] || en };
+  const value = obj?.[key];
+  const text = typeof value === "string" ? value : "";
+  return { label_en: text, label_zh: text };
 }
 
 /** A title (tooltip) from a said() item, following the language. */
@@ -313,7 +315,7 @@ function pathItem(step) {
   return input != null && input !== "" ? `${name} (${input})` : String(name);
 }
 
-/** A routing candidate {agent_id, eligible, rank, why_not, note (+ _zh)}: "you · 1", "#5 · busy". */
+/** A routing candidate {agent_id, eligible, rank, why_not, note}: "you · 1", "#5 · busy". */
 function candidateChip(c) {
   if (c == null || typeof c !== "object") return h("span", { class: "chip", text: String(c ?? "") });
   const id = c.agent_id ?? c.id;

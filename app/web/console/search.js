@@ -90,6 +90,11 @@ export class CustomersView {
     if (page.items.length === 1) this.open(page.items[0].id);
   }
 
+  /** Load the open record again (e.g. after a language switch: the server's words change). */
+  reload() {
+    if (this.currentId != null) this.open(this.currentId);
+  }
+
   async open(customerId) {
     this.currentId = customerId;
     for (const b of this.results.querySelectorAll(".result")) {

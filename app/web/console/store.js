@@ -25,6 +25,8 @@ export function newRecord(msg) {
     phase: "live",
     messages: [],
     notes: "",
+    notesSaved: null, // the notes as the server last confirmed them (notes.saved)
+    notesSavedAt: null,
     startedAt: Date.now(),
     endedAt: null,
     wrapupUntil: null,

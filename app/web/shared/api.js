@@ -49,7 +49,8 @@ export function setUnauthorizedHandler(fn) {
 }
 
 export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+  // Server-made words (reasons, routing explanations) come in the page's language.
+  const headers = { Accept: "application/json", "Accept-Language": document.documentElement.lang || "en" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   let response;

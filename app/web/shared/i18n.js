@@ -127,6 +127,8 @@ const en = {
   "contact.notes": "Notes",
   "contact.notes_hint": "Kept with this contact and copied into the wrap-up.",
   "contact.notes_placeholder": "What the customer needs, what you promised…",
+  "contact.notes_saving": "Saving…",
+  "contact.notes_saved": "Saved {t}",
   "contact.details": "Contact details",
   "contact.ended_by_customer": "The customer ended the contact.",
   "contact.ended_abandoned": "The customer left.",
@@ -406,6 +408,8 @@ const zh = {
   "contact.notes": "备注",
   "contact.notes_hint": "随本次服务保存，并自动带入话后小结。",
   "contact.notes_placeholder": "客户的需求、您的承诺……",
+  "contact.notes_saving": "正在保存……",
+  "contact.notes_saved": "已保存 {t}",
   "contact.details": "接入信息",
   "contact.ended_by_customer": "客户已结束本次服务。",
   "contact.ended_abandoned": "客户已离开。",
@@ -567,6 +571,9 @@ const zh = {
 const dictionaries = { en, zh };
 const listeners = new Set();
 let lang = initialLang();
+// The server renders its own words (reasons, explanations) in this language: REST calls send
+// it as Accept-Language, the agent socket as ?lang= and "language.set".
+if (typeof document !== "undefined") document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
 
 function initialLang() {
   const saved = localStorage.getItem(STORAGE_KEY);

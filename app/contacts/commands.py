@@ -1,0 +1,67 @@
+"""The contact-center commands: what every entry point (HTTP, /ws/agent, SIP, PBX, chat)
+asks of :class:`app.contacts.service.ContactCenterService`. Plain data, no transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EndedBy = Literal["customer", "agent", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class Arrive:
+    """A call or chat arrives. Idempotent by (``source``, ``external_id``) when both are
+    given: a retried delivery (a PBX or SIP retransmission) finds the contact it made."""
+
+    channel: str
+    queue: str
+    from_: str | None = None
+    customer_id: int | None = None
+    name: str | None = None
+    intent: str | None = None
+    language: str | None = None
+    priority: float = 0.0
+    attributes: dict[str, Any] = field(default_factory=dict)
+    ivr_path: tuple[str, ...] = ()
+    source: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    contact_id: str
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    contact_id: str
+    agent_id: int
+    reason: str = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """Hang-up or chat close. ``agent_id``: only if the contact is in this agent's hands."""
+
+    contact_id: str
+    by: EndedBy = "customer"
+    reason: str | None = None
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveNotes:
+    contact_id: str
+    agent_id: int
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """The agent hands a contact in their hands to another queue."""
+
+    contact_id: str
+    agent_id: int
+    queue: str

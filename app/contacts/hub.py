@@ -1,0 +1,150 @@
+"""Agent sockets: who is connected on /ws/agent, each with its own bounded send queue.
+
+Every socket has one writer task that drains its queue in order, so a message pushed by the
+notifier and a reply to the agent's own request never interleave out of order. A queue item
+is a message or an awaitable that produces one (a screen pop still being built): order is
+kept while the pops are built concurrently. A socket whose queue fills up — the browser
+stopped reading — is closed with code 4008 and never slows anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+Outgoing = Message | Awaitable[Message | None]
+Localize = Callable[[Message, str], Message]
+
+SLOW_CONSUMER = 4008  # close code: the client did not read its messages in time
+CLOSE_TIMEOUT = 2.0
+
+
+class Socket(Protocol):
+    async def send_json(self, data: Any, mode: str = "text") -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+class Connection:
+    """One socket of one agent, with its language and its send queue."""
+
+    def __init__(
+        self, agent_id: int, socket: Socket, lang: str, limit: int, localize: Localize
+    ) -> None:
+        self.agent_id = agent_id
+        self.socket = socket
+        self.lang = lang
+        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=limit)
+        self.closed = False
+        self._closer: asyncio.Task[None] | None = None
+        self._localize = localize
+        self._writer = asyncio.create_task(self._write_forever(), name=f"ws-agent-{agent_id}")
+
+    def put(self, item: Outgoing) -> bool:
+        """Queue a message; False (and the socket is being closed) when the queue is full."""
+        if self.closed:
+            return False
+        try:
+            self.queue.put_nowait(item)
+            return True
+        except asyncio.QueueFull:
+            log.warning(
+                "agent %s: socket too slow, %d messages queued; closing it",
+                self.agent_id,
+                self.queue.qsize(),
+            )
+            self.close(SLOW_CONSUMER, "too slow: messages piled up")
+            return False
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._writer.cancel()
+        self._closer = asyncio.create_task(
+            self._close(code, reason), name=f"ws-agent-close-{self.agent_id}"
+        )
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.socket.close(code=code, reason=reason), CLOSE_TIMEOUT)
+
+    async def stop(self) -> None:
+        self.closed = True
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._writer
+
+    async def _write_forever(self) -> None:
+        while True:
+            item = await self.queue.get()
+            try:
+                # shield: this socket closing must not cancel a pop other sockets await too
+                message = item if isinstance(item, dict) else await asyncio.shield(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the builder logged and handled its own failure
+                continue
+            if message is None:
+                continue
+            try:
+                await self.socket.send_json(self._localize(message, self.lang))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # gone: its receive loop sees the disconnect and detaches it
+                log.info("agent %s: socket did not take %s", self.agent_id, message.get("type"))
+                self.closed = True
+                return
+
+
+def _as_is(message: Message, lang: str) -> Message:
+    return message
+
+
+class AgentHub:
+    def __init__(self, queue_limit: int = 256, localize: Localize = _as_is) -> None:
+        self.queue_limit = queue_limit
+        self.localize = localize
+        self._conns: dict[int, set[Connection]] = defaultdict(set)
+
+    def attach(self, agent_id: int, socket: Socket, lang: str = "en") -> Connection:
+        conn = Connection(agent_id, socket, lang, self.queue_limit, self.localize)
+        self._conns[agent_id].add(conn)
+        return conn
+
+    async def detach(self, conn: Connection) -> bool:
+        """Forget one socket; True when it was the agent's last."""
+        await conn.stop()
+        conns = self._conns.get(conn.agent_id)
+        if conns is None:
+            return True
+        conns.discard(conn)
+        if not conns:
+            del self._conns[conn.agent_id]
+            return True
+        return False
+
+    def connected(self, agent_id: int) -> bool:
+        return bool(self._conns.get(agent_id))
+
+    def connected_agents(self) -> list[int]:
+        return list(self._conns)
+
+    def send(self, agent_id: int, item: Outgoing) -> int:
+        """Queue for every socket of the agent (never waits); returns how many took it."""
+        return sum(conn.put(item) for conn in list(self._conns.get(agent_id, ())))
+
+    def disconnect(self, agent_id: int, code: int = 1012, reason: str = "") -> int:
+        """Close every socket of the agent from the server side (a restart, a revoked
+        session); each socket's own handler then detaches it. Returns how many."""
+        conns = list(self._conns.get(agent_id, ()))
+        for conn in conns:
+            conn.close(code, reason)
+        return len(conns)

@@ -1,0 +1,124 @@
+"""The agent notifier: the live path's events pushed to the agents' consoles (/ws/agent).
+
+A subscriber of the bus. For each event it queues the message for the agent's sockets at
+once, in event order (docs/websocket.md); a screen pop that needs the database is built
+concurrently and takes its place in the queue when ready, so one slow pop delays only its own
+agent. An offer whose screen pop cannot be built is withdrawn and routed again: the agent is
+not charged a missed offer for a database fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from app.contacts import events as ev
+from app.contacts.center import ContactCenter
+from app.contacts.hub import AgentHub, Message
+from app.contacts.messages import assigned_message, iso, offer_message, state_message
+from app.customers.profile import build_profile
+from app.db.repositories.interactions import InteractionRepository
+from app.db.uow import UnitOfWork
+from app.errors import DomainError
+from app.events import Event
+
+log = logging.getLogger(__name__)
+
+UNDELIVERED_RETRY_SECONDS = 2.0
+POP_CONCURRENCY = 16  # screen pops built at once (each holds a database connection)
+
+
+class AgentNotifier:
+    def __init__(
+        self,
+        center: ContactCenter,
+        hub: AgentHub,
+        uow_factory: Callable[[], UnitOfWork],
+    ) -> None:
+        self.center = center
+        self.hub = hub
+        self.uow_factory = uow_factory
+        self._pops: dict[str, dict[str, Any]] = {}  # contact id -> customer profile
+        self._limit = asyncio.Semaphore(POP_CONCURRENCY)
+
+    async def handle(self, events: list[Event]) -> None:
+        for event in events:
+            self.push(event)
+
+    def push(self, event: Event) -> None:
+        """Queue what ``event`` means for an agent's console (never waits)."""
+        d = event.data
+        name = event.name
+        if name == ev.AGENT_STATE:
+            self.hub.send(int(d["agent_id"]), state_message(d) | {"seq": event.seq})
+        elif name == ev.CONTACT_OFFERED:
+            task = asyncio.create_task(self._offer(event), name=f"pop-{d['contact_id']}")
+            self.hub.send(int(d["agent_id"]), task)
+        elif name == ev.OFFER_CANCELLED:
+            message = {"type": "offer.cancelled", "contact_id": d["contact_id"]}
+            message |= {"cause": d["cause"], "reason": d["reason"], "seq": event.seq}
+            self.hub.send(int(d["agent_id"]), message)
+        elif name == ev.CONTACT_ASSIGNED:
+            task = asyncio.create_task(self._assigned(event), name=f"assigned-{d['contact_id']}")
+            self.hub.send(int(d["agent_id"]), task)
+        elif name == ev.CONTACT_ENDED:
+            self._pops.pop(d["contact_id"], None)
+            if d["agent_id"] is not None and not d["abandoned"]:
+                message = {"type": "contact.ended", "contact_id": d["contact_id"]}
+                message |= {"end_reason": "completed", "ended_by": d["ended_by"]}
+                message |= {"wrapup_until": iso(d["wrapup_until"]), "seq": event.seq}
+                self.hub.send(int(d["agent_id"]), message)
+        elif name == ev.CONTACT_TIMED_OUT:
+            self._pops.pop(d["contact_id"], None)
+
+    async def _offer(self, event: Event) -> Message | None:
+        d = event.data
+        cid, aid = d["contact_id"], d["agent_id"]
+        try:
+            async with self._limit, self.uow_factory() as uow:
+                i = await InteractionRepository(uow.session).get(int(cid))
+                if i is None:
+                    raise LookupError(f"contact {cid} is not on the record")
+                profile = (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+        except Exception:
+            log.exception(
+                "offer of contact %s to agent %s: screen pop failed; re-routing", cid, aid
+            )
+            await self._undelivered(cid, aid)
+            return None
+        self._pops[cid] = profile
+        now = self.center.clock()
+        message = offer_message(i, profile, d["explanation"], d["expires_at"], now)
+        message["contact"]["status"] = "offered"
+        return message | {"seq": event.seq}
+
+    async def _undelivered(self, contact_id: str, agent_id: str) -> None:
+        router = self.center.router
+        try:
+            await self.center.apply(
+                lambda now: router.offer_undelivered(
+                    contact_id, agent_id, now, UNDELIVERED_RETRY_SECONDS
+                )
+            )
+        except DomainError:
+            pass  # already answered, expired or withdrawn: nothing left to take back
+
+    async def _assigned(self, event: Event) -> Message | None:
+        d = event.data
+        cid = d["contact_id"]
+        try:
+            async with self._limit, self.uow_factory() as uow:
+                i = await InteractionRepository(uow.session).get(int(cid))
+                if i is None:
+                    return None
+                profile = self._pops.get(cid)
+                if profile is None:
+                    profile = (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+        except Exception:
+            log.exception("contact %s assigned: could not build its card", cid)
+            return {"type": "contact.assigned", "contact": {"id": cid}, "customer": None}
+        message = assigned_message(i, profile, self.center.clock())
+        message["contact"]["status"] = "active"
+        return message | {"seq": event.seq}

@@ -1,0 +1,166 @@
+"""The interaction projector: the live path's events written to the customer record.
+
+A durable subscriber of the bus. It writes events in batches (one transaction per batch),
+idempotently — each interaction row remembers the last event applied to it, and the
+consumer's cursor is committed in the same transaction — and retries a batch that fails
+until the database takes it. Commands that need the record to be up to date (a wrap-up
+right after the end) wait for :meth:`InteractionProjector.reached`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from app.contacts import events as ev
+from app.contacts.messages import explanation_entry
+from app.db.models import Interaction
+from app.db.repositories.events import EventCursorRepository
+from app.db.repositories.interactions import InteractionRepository
+from app.db.uow import UnitOfWork
+from app.events import Event
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "interactions"
+RETRY_MAX_SECONDS = 5.0
+CONTACT_EVENTS = frozenset(
+    {
+        ev.CONTACT_QUEUED,
+        ev.CONTACT_OFFERED,
+        ev.OFFER_CANCELLED,
+        ev.CONTACT_ASSIGNED,
+        ev.CONTACT_ESCALATED,
+        ev.CONTACT_OVERFLOWED,
+        ev.CONTACT_TIMED_OUT,
+        ev.CONTACT_ENDED,
+    }
+)
+
+
+class InteractionProjector:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], committed: int = 0) -> None:
+        self.uow_factory = uow_factory
+        self.committed = committed  # every event up to here is on the record
+        self.failures = 0
+        self._progress = asyncio.Event()
+
+    async def handle(self, events: list[Event]) -> None:
+        """Write one batch; on failure wait and try again, as long as it takes."""
+        delay = 0.05
+        while True:
+            try:
+                await self._write(events)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.failures += 1
+                log.exception(
+                    "projector: events %d..%d not written; retrying in %.2f s",
+                    events[0].seq,
+                    events[-1].seq,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+        self.committed = events[-1].seq
+        self._progress.set()
+        self._progress = asyncio.Event()
+
+    async def reached(self, seq: int, timeout: float = 5.0) -> bool:  # noqa: ASYNC109
+        """Wait until every event up to ``seq`` is on the record (False on timeout)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.committed < seq:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
+
+    async def _write(self, events: list[Event]) -> None:
+        mine = [e for e in events if e.name in CONTACT_EVENTS]
+        async with self.uow_factory() as uow:
+            repo = InteractionRepository(uow.session)
+            rows = await repo.get_many(sorted({int(e.data["contact_id"]) for e in mine}))
+            for event in mine:
+                row = rows.get(int(event.data["contact_id"]))
+                if row is None or (row.last_event_seq or 0) >= event.seq:
+                    continue  # unknown to the record, or already applied (a replay)
+                apply_event(row, event)
+                row.last_event_seq = event.seq
+            await EventCursorRepository(uow.session).set(CONSUMER, events[-1].seq)
+
+
+def _at(event: Event) -> datetime:
+    return datetime.fromtimestamp(event.at, UTC)
+
+
+def _log(i: Interaction, event: Event, kind: str, **fields: Any) -> None:
+    # A new list so SQLAlchemy sees the JSON column change.
+    entry = explanation_entry(kind, event.at, **fields)
+    i.routing_explanation = [*i.routing_explanation, entry]
+
+
+def apply_event(i: Interaction, event: Event) -> None:
+    """One event's change to its interaction row."""
+    d = event.data
+    name = event.name
+    if name == ev.CONTACT_QUEUED:
+        i.status, i.queue = "queued", d["queue"]
+        _log(i, event, "queued", queue=d["queue"], **d["explanation"])
+    elif name == ev.CONTACT_OFFERED:
+        i.status, i.agent_id = "offered", int(d["agent_id"])
+        i.offered_at = i.offered_at or _at(event)
+        _log(i, event, "offered", agent_id=int(d["agent_id"]), **d["explanation"])
+    elif name == ev.OFFER_CANCELLED:
+        if d["cause"] != "abandoned":
+            i.status, i.agent_id = "queued", None
+        _log(
+            i,
+            event,
+            "offer_cancelled",
+            agent_id=int(d["agent_id"]),
+            cause=d["cause"],
+            reason=d["reason"],
+        )
+    elif name == ev.CONTACT_ASSIGNED:
+        i.status, i.agent_id, i.answered_at = "active", int(d["agent_id"]), _at(event)
+        i.wait_seconds = round(d["waited"], 3)
+        _log(i, event, "assigned", agent_id=int(d["agent_id"]), waited=round(d["waited"], 1))
+    elif name == ev.CONTACT_ESCALATED:
+        _log(i, event, "escalated", **d["explanation"])
+    elif name == ev.CONTACT_OVERFLOWED:
+        i.queue = d["to_queue"]
+        _log(i, event, "overflowed", from_queue=d["from_queue"], to_queue=d["to_queue"])
+    elif name == ev.CONTACT_TIMED_OUT:
+        _end(i, event, "timed_out", "system")
+        _log(i, event, "timed_out", queue=d["queue"], waited=round(d["waited"], 1))
+    elif name == ev.CONTACT_ENDED:
+        if d["abandoned"]:
+            _end(i, event, "abandoned", d["ended_by"])
+            _log(i, event, "abandoned", reason=d["reason"])
+        else:
+            _end(
+                i,
+                event,
+                d["reason"] if d["reason"] == "transferred" else "completed",
+                d["ended_by"],
+            )
+            i.status = "wrapup"
+            _log(i, event, "ended", agent_id=int(d["agent_id"] or 0), reason=d["reason"])
+
+
+def _end(i: Interaction, event: Event, reason: str, by: str) -> None:
+    i.status, i.end_reason, i.ended_by, i.ended_at = "ended", reason, by, _at(event)
+    if i.answered_at is None:
+        i.wait_seconds = round(event.at - i.created_at.timestamp(), 3)
+    else:
+        i.handle_seconds = round(event.at - i.answered_at.timestamp(), 3)

@@ -1,0 +1,39 @@
+"""Runs one subscriber: reads its batches in order and hands them to its handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from app.events.bus import Lagged, Subscription
+from app.events.model import Event
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[Event]], Awaitable[None]]
+
+
+async def run_subscriber(sub: Subscription, handle: Handler, batch: int = 500) -> None:
+    """Forever: next batch, handle, acknowledge. A handler that raises is logged and the
+    batch acknowledged anyway (durable handlers retry inside ``handle`` instead)."""
+    while True:
+        try:
+            events = await sub.next_batch(batch)
+        except Lagged as exc:
+            log.warning("subscriber %s: %s; continuing from now", sub.name, exc)
+            sub.skip_to_end()
+            continue
+        try:
+            await handle(events)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "subscriber %s failed on events %d..%d", sub.name, events[0].seq, events[-1].seq
+            )
+        sub.ack(events[-1].seq)
+
+
+def start_subscriber(sub: Subscription, handle: Handler, batch: int = 500) -> asyncio.Task[None]:
+    return asyncio.create_task(run_subscriber(sub, handle, batch), name=f"subscriber-{sub.name}")
