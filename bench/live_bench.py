@@ -40,7 +40,9 @@ so a late schedule or a full connection pool shows up in them rather than being 
     ping99    `ping` -> `pong` on a random agent socket, 4 a second, p99 (event-loop stalls)
     lock99    routing lock hold time p99 from GET /api/metrics/live (n/a when the server has none)
     srvCPU    server process CPU % over the step (100 = one core); dbCPU the PostgreSQL
-              backends of the bench database; genCPU this benchmark's own processes
+              backends of the bench database; genCPU this benchmark's own processes (the
+              poster's CPU counts until its last response); other: the rest of the machine
+              (2 cores = 200): noise from other work on the host
     RSS       server resident memory at the step's end, MiB
     late99    p99 of how late the poster issued requests against the schedule
     rpt%      offers routed by the `repeat-contact` rule (a repeat caller waits for their last agent)
@@ -213,6 +215,13 @@ def pg_backends_cpu(dbname: str) -> dict[int, float]:
         if cmd.startswith(b"postgres: ") and needle in cmd:
             out[int(entry.name)] = proc_cpu_seconds(int(entry.name))
     return out
+
+
+def host_busy_seconds() -> float:
+    """CPU seconds the whole machine was busy (all cores), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK
 
 
 def own_cpu_seconds() -> float:
@@ -599,6 +608,7 @@ class Row:
     srv_cpu: float
     db_cpu: float | None
     gen_cpu: float
+    other_cpu: float
     rss: float | None
     late99: float | None
     rpt: float
@@ -653,9 +663,14 @@ async def pinger(bench: Bench, until: float) -> None:
         await asyncio.sleep(0.25)
 
 
-def cpu_snapshot(bench: Bench) -> tuple[float, float, dict[int, float], float]:
+CpuSnapshot = tuple[float, float, dict[int, float], float, float]
+
+
+def cpu_snapshot(bench: Bench) -> CpuSnapshot:
+    """Wall clock, server CPU, PostgreSQL backends' CPU, own CPU, the machine's busy CPU."""
     pg = pg_backends_cpu(bench.db.name) if bench.kind == "postgres" else {}
-    return time.monotonic(), proc_cpu_seconds(bench.server.pid), pg, own_cpu_seconds()
+    server, own = proc_cpu_seconds(bench.server.pid), own_cpu_seconds()
+    return time.monotonic(), server, pg, own, host_busy_seconds()
 
 
 def post_figures(
@@ -724,7 +739,7 @@ def build_row(
     bench: Bench,
     rate: int,
     t0: float,
-    cpu: tuple[tuple[float, float, dict[int, float], float], ...],
+    cpu: tuple[CpuSnapshot, CpuSnapshot],
     results: list[PostResult],
     poster_cpu: float,
     errors_before: Counter[str],
@@ -732,7 +747,7 @@ def build_row(
     lock: str,
 ) -> Row:
     opts, ledger, s = bench.opts, bench.ledger, bench.opts.step_seconds
-    (w0, srv0, pg0, own0), (w1, srv1, pg1, own1) = cpu
+    (w0, srv0, pg0, own0, host0), (w1, srv1, pg1, own1, host1) = cpu
     wall = w1 - w0
     latency, late, failures = post_figures(results, ledger)
     tracks = [ledger.contacts[c] for c, *_ in results if c is not None]
@@ -741,6 +756,8 @@ def build_row(
     t1 = t0 + s
     ws_errors = ledger.ws_errors - errors_before
     detail = dict(failures + ws_errors)
+    srv_cpu = 100 * (srv1 - srv0) / wall
+    gen_cpu = 100 * (own1 - own0 + poster_cpu) / wall
     db_cpu = None
     if bench.kind == "postgres":
         db_cpu = 100 * sum(v - pg0.get(pid, 0.0) for pid, v in pg1.items()) / wall
@@ -759,9 +776,10 @@ def build_row(
         wrap99=pct((v for t, v in ledger.wraps if t0 <= t < t1 + opts.settle_seconds), 99),
         ping99=pct((v for t, v in ledger.pings if t0 <= t < t1 + 1), 99),
         lock99=lock,
-        srv_cpu=100 * (srv1 - srv0) / wall,
+        srv_cpu=srv_cpu,
         db_cpu=db_cpu,
-        gen_cpu=100 * (own1 - own0 + poster_cpu) / wall,
+        gen_cpu=gen_cpu,
+        other_cpu=100 * (host1 - host0) / wall - srv_cpu - (db_cpu or 0.0) - gen_cpu,
         rss=rss,
         late99=pct(late, 99),
         rpt=float(figures["rpt"] or 0.0),
@@ -789,6 +807,7 @@ COLUMNS = [
     ("srvCPU", 6),
     ("dbCPU", 6),
     ("genCPU", 6),
+    ("other", 5),
     ("RSS", 5),
     ("late99", 6),
     ("rpt%", 5),
@@ -818,6 +837,7 @@ def format_row(r: Row) -> str:
         f"{r.srv_cpu:.0f}",
         "-" if r.db_cpu is None else f"{r.db_cpu:.0f}",
         f"{r.gen_cpu:.0f}",
+        f"{r.other_cpu:.0f}",
         "-" if r.rss is None else f"{r.rss:.0f}",
         ms(r.late99),
         f"{r.rpt:.0f}",

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from app.contacts.commands import Arrive, End
 from app.contacts.schemas import ContactCreate, ContactEnd, ContactOut
 from app.deps import AgentUser, HotlineDep
+from app.i18n.http import Lang
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"])
 
@@ -42,12 +43,15 @@ async def arrive(
 
 
 @router.get("/{contact_id}")
-async def read(contact_id: str, hotline: HotlineDep, _: AgentUser) -> ContactOut:
-    """The contact's record, its live routing status and its routing explanation."""
-    return await hotline.contacts.get(contact_id)
+async def read(contact_id: str, hotline: HotlineDep, _: AgentUser, lang: Lang) -> ContactOut:
+    """The contact's record, its live routing status and its routing explanation (in the
+    reader's language: ``?lang=`` or ``Accept-Language``)."""
+    return await hotline.contacts.get(contact_id, lang)
 
 
 @router.post("/{contact_id}/end")
-async def end(contact_id: str, body: ContactEnd, hotline: HotlineDep, _: AgentUser) -> ContactOut:
+async def end(
+    contact_id: str, body: ContactEnd, hotline: HotlineDep, _: AgentUser, lang: Lang
+) -> ContactOut:
     """Hang-up or chat close; unanswered contacts end as abandoned."""
-    return await hotline.contacts.end_and_read(End(contact_id, body.by, body.reason))
+    return await hotline.contacts.end_and_read(End(contact_id, body.by, body.reason), lang)

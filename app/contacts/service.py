@@ -30,7 +30,7 @@ from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
-from app.interactions.schemas import InteractionOut
+from app.interactions.service import interaction_out
 from routing import AgentState, Decision
 from routing.records import ContactStatus, Route
 
@@ -111,7 +111,7 @@ class ContactCenterService:
                 failed.ended_by = "system"
 
     # --- reading -------------------------------------------------------------------------
-    async def get(self, contact_id: str) -> ContactOut:
+    async def get(self, contact_id: str, lang: str = "en") -> ContactOut:
         if not contact_id.isdigit() or len(contact_id) > 18:
             raise NotFound(f"contact {contact_id!r} not found")
         # Read what routing has done so far: the record catches up within a batch.
@@ -120,14 +120,12 @@ class ContactCenterService:
             found = await InteractionRepository(uow.session).get(int(contact_id))
         if found is None:
             raise NotFound(f"contact {contact_id} not found")
-        return self._out(found)
+        return self._out(found, lang)
 
-    def _out(self, i: Interaction) -> ContactOut:
+    def _out(self, i: Interaction, lang: str = "en") -> ContactOut:
         route = self.router.store.route(str(i.id))
         live = str(route.status) if route is not None else "ended"
-        return ContactOut(
-            id=str(i.id), interaction=InteractionOut.model_validate(i), live_status=live
-        )
+        return ContactOut(id=str(i.id), interaction=interaction_out(i, lang), live_status=live)
 
     # --- offers --------------------------------------------------------------------------
     async def accept(self, cmd: Accept) -> None:
@@ -156,9 +154,9 @@ class ContactCenterService:
         await self._known(cid)
         await self.center.apply(call, ended_by={cid: cmd.by})
 
-    async def end_and_read(self, cmd: End) -> ContactOut:
+    async def end_and_read(self, cmd: End, lang: str = "en") -> ContactOut:
         await self.end(cmd)
-        return await self.get(cmd.contact_id)
+        return await self.get(cmd.contact_id, lang)
 
     async def wrap_up(self, actor: Principal, data: WrapupIn) -> tuple[int, int | None]:
         """Disposition, notes, complaint, callback on the record; the agent moves on."""
