@@ -38,7 +38,9 @@ so a late schedule or a full connection pool shows up in them rather than being 
     acc99     `offer.accept` sent -> `contact.assigned`, p99
     wrap99    `wrapup` sent -> `wrapup.saved`, p99 (an agent action while intake runs)
     ping99    `ping` -> `pong` on a random agent socket, 4 a second, p99 (event-loop stalls)
-    lock99    routing lock hold time p99 from GET /api/metrics/live (n/a when the server has none)
+    lock99    routing lock hold time p99 (ms) from GET /api/metrics/live after the step's settle
+              time (n/a when the server has none); the server decides the sample (a rolling
+              window may hold earlier steps too)
     srvCPU    server process CPU % over the step (100 = one core); dbCPU the PostgreSQL
               backends of the bench database; genCPU this benchmark's own processes (the
               poster's CPU counts until its last response); other: the rest of the machine
