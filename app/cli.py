@@ -53,7 +53,14 @@ def serve(
     overrides = {k: v for k, v in (("http_host", host), ("http_port", port)) if v is not None}
     settings = _settings(**overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
+    # No per-message compression on websockets: consoles sit next to the server, and
+    # deflating every screen pop cost more CPU than the bytes it saved (docs/benchmarks.md).
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        ws_per_message_deflate=False,
+    )
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from app.contacts.messages import (
     contact_payload,
     iso,
     offer_message,
+    screen_pop_profile,
     state_message,
 )
 from app.contacts.schemas import WrapupIn
@@ -97,7 +98,9 @@ class AgentSession:
                 i = await repo.get(int(route.id))
                 if i is None:
                     continue
-                profile = (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                profile = screen_pop_profile(
+                    (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                )
                 if offer is not None:
                     explanation = next(
                         (e for e in reversed(i.routing_explanation) if e["event"] == "offered"), {}

@@ -17,7 +17,8 @@ def iso(moment: datetime | float | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def contact_payload(i: Interaction, now: float) -> dict[str, Any]:
+def contact_payload(i: Interaction | Any, now: float) -> dict[str, Any]:
+    """``i``: an Interaction, or a row with the same fields (``InteractionRepository.card``)."""
     return {
         "id": str(i.id),
         "interaction_id": i.id,
@@ -34,6 +35,16 @@ def contact_payload(i: Interaction, now: float) -> dict[str, Any]:
         "status": i.status,
         "notes": i.notes,
     }
+
+
+def screen_pop_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile as the offer card shows it: recent contacts without their routing logs and
+    transcripts (the record has them), so a loyal customer's pop stays small."""
+    recent = [
+        {k: v for k, v in i.items() if k not in ("routing_explanation", "transcript")}
+        for i in profile.get("last_interactions", [])
+    ]
+    return profile | {"last_interactions": recent}
 
 
 def state_message(state: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +67,7 @@ def explanation_entry(kind: str, now: float, **fields: Any) -> dict[str, Any]:
 
 
 def offer_message(
-    i: Interaction,
+    i: Interaction | Any,
     profile: dict[str, Any],
     explanation: dict[str, Any],
     expires_at: float,

@@ -17,7 +17,13 @@ from typing import Any
 from app.contacts import events as ev
 from app.contacts.center import ContactCenter
 from app.contacts.hub import AgentHub, Message
-from app.contacts.messages import assigned_message, iso, offer_message, state_message
+from app.contacts.messages import (
+    assigned_message,
+    iso,
+    offer_message,
+    screen_pop_profile,
+    state_message,
+)
 from app.customers.profile import build_profile
 from app.db.repositories.interactions import InteractionRepository
 from app.db.uow import UnitOfWork
@@ -40,7 +46,8 @@ class AgentNotifier:
         self.center = center
         self.hub = hub
         self.uow_factory = uow_factory
-        self._pops: dict[str, dict[str, Any]] = {}  # contact id -> customer profile
+        self._pops: dict[str, dict[str, Any]] = {}  # contact id -> its offer card
+        self._building: dict[str, asyncio.Task[Message | None]] = {}  # pops in the making
         self._limit = asyncio.Semaphore(POP_CONCURRENCY)
 
     async def handle(self, events: list[Event]) -> None:
@@ -55,6 +62,8 @@ class AgentNotifier:
             self.hub.send(int(d["agent_id"]), state_message(d) | {"seq": event.seq})
         elif name == ev.CONTACT_OFFERED:
             task = asyncio.create_task(self._offer(event), name=f"pop-{d['contact_id']}")
+            self._building[d["contact_id"]] = task
+            task.add_done_callback(lambda _, cid=d["contact_id"]: self._building.pop(cid, None))
             self.hub.send(int(d["agent_id"]), task)
         elif name == ev.OFFER_CANCELLED:
             message = {"type": "offer.cancelled", "contact_id": d["contact_id"]}
@@ -78,20 +87,23 @@ class AgentNotifier:
         cid, aid = d["contact_id"], d["agent_id"]
         try:
             async with self._limit, self.uow_factory() as uow:
-                i = await InteractionRepository(uow.session).get(int(cid))
+                i = await InteractionRepository(uow.session).card(int(cid))
                 if i is None:
                     raise LookupError(f"contact {cid} is not on the record")
-                profile = (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                profile = screen_pop_profile(
+                    (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                )
         except Exception:
             log.exception(
                 "offer of contact %s to agent %s: screen pop failed; re-routing", cid, aid
             )
             await self._undelivered(cid, aid)
             return None
-        self._pops[cid] = profile
         now = self.center.clock()
         message = offer_message(i, profile, d["explanation"], d["expires_at"], now)
         message["contact"]["status"] = "offered"
+        # Kept for contact.assigned: an accepted offer needs no second trip to the database.
+        self._pops[cid] = {"contact": message["contact"], "customer": profile}
         return message | {"seq": event.seq}
 
     async def _undelivered(self, contact_id: str, agent_id: str) -> None:
@@ -108,17 +120,27 @@ class AgentNotifier:
     async def _assigned(self, event: Event) -> Message | None:
         d = event.data
         cid = d["contact_id"]
+        now = self.center.clock()
+        building = self._building.get(cid)
+        if building is not None:  # accepted before its own card was ready: wait for it
+            await asyncio.shield(building)
+        card = self._pops.get(cid)
+        if card is not None:
+            contact = card["contact"] | {"status": "active", "answered_at": iso(event.at)}
+            contact["waited"] = round(d["waited"], 1)
+            message = {"type": "contact.assigned", "contact": contact, "customer": card["customer"]}
+            return message | {"seq": event.seq}
         try:
             async with self._limit, self.uow_factory() as uow:
                 i = await InteractionRepository(uow.session).get(int(cid))
                 if i is None:
                     return None
-                profile = self._pops.get(cid)
-                if profile is None:
-                    profile = (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                profile = screen_pop_profile(
+                    (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                )
         except Exception:
             log.exception("contact %s assigned: could not build its card", cid)
             return {"type": "contact.assigned", "contact": {"id": cid}, "customer": None}
-        message = assigned_message(i, profile, self.center.clock())
-        message["contact"]["status"] = "active"
+        message = assigned_message(i, profile, now)
+        message["contact"] |= {"status": "active", "answered_at": iso(event.at)}
         return message | {"seq": event.seq}

@@ -17,7 +17,6 @@ from typing import Any
 
 from app.contacts import events as ev
 from app.contacts.messages import explanation_entry
-from app.db.models import Interaction
 from app.db.repositories.events import EventCursorRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.uow import UnitOfWork
@@ -89,27 +88,48 @@ class InteractionProjector:
         mine = [e for e in events if e.name in CONTACT_EVENTS]
         async with self.uow_factory() as uow:
             repo = InteractionRepository(uow.session)
-            rows = await repo.get_many(sorted({int(e.data["contact_id"]) for e in mine}))
+            ids = sorted({int(e.data["contact_id"]) for e in mine})
+            rows = await repo.projection_rows(ids)
+            changed: dict[int, dict[str, Any]] = {}
             for event in mine:
-                row = rows.get(int(event.data["contact_id"]))
-                if row is None or (row.last_event_seq or 0) >= event.seq:
+                key = int(event.data["contact_id"])
+                row = rows.get(key)
+                if row is None or (row["last_event_seq"] or 0) >= event.seq:
                     continue  # unknown to the record, or already applied (a replay)
-                apply_event(row, event)
-                row.last_event_seq = event.seq
+                view = _Row(row)
+                apply_event(view, event)
+                row["last_event_seq"] = event.seq
+                changed[key] = row
+            await repo.save_projection(list(changed.values()))
             await EventCursorRepository(uow.session).set(CONSUMER, events[-1].seq)
+
+
+class _Row:
+    """Attribute access over a projection row, so :func:`apply_event` reads like the model."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        object.__setattr__(self, "_d", d)
+
+    def __getattr__(self, name: str) -> Any:
+        return self._d[name]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._d[name] = value
 
 
 def _at(event: Event) -> datetime:
     return datetime.fromtimestamp(event.at, UTC)
 
 
-def _log(i: Interaction, event: Event, kind: str, **fields: Any) -> None:
+def _log(i: Any, event: Event, kind: str, **fields: Any) -> None:
     # A new list so SQLAlchemy sees the JSON column change.
     entry = explanation_entry(kind, event.at, **fields)
     i.routing_explanation = [*i.routing_explanation, entry]
 
 
-def apply_event(i: Interaction, event: Event) -> None:
+def apply_event(i: Any, event: Event) -> None:
     """One event's change to its interaction row."""
     d = event.data
     name = event.name
@@ -158,7 +178,7 @@ def apply_event(i: Interaction, event: Event) -> None:
             _log(i, event, "ended", agent_id=int(d["agent_id"] or 0), reason=d["reason"])
 
 
-def _end(i: Interaction, event: Event, reason: str, by: str) -> None:
+def _end(i: Any, event: Event, reason: str, by: str) -> None:
     i.status, i.end_reason, i.ended_by, i.ended_at = "ended", reason, by, _at(event)
     if i.answered_at is None:
         i.wait_seconds = round(event.at - i.created_at.timestamp(), 3)

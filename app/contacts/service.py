@@ -7,6 +7,7 @@ append alone. Effects — the record, screen pops, socket messages — follow fr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ class ContactCenterService:
         valuation: Valuation,
         region: str,
         complaint_deadline_hours: float,
+        intake_concurrency: int = 8,
     ) -> None:
         self.center = center
         self.router = center.router
@@ -56,6 +58,11 @@ class ContactCenterService:
         self.valuation = valuation
         self.region = region
         self.complaint_deadline_hours = complaint_deadline_hours
+        # Arrivals queue here rather than crowd the database: when intake is saturated the
+        # agents' own commands (accept, end, wrap-up) still find it free.
+        self._intake = asyncio.Semaphore(intake_concurrency)
+        # The event that ended each contact, so its wrap-up waits for that and no more.
+        self._ended_at_seq: dict[str, int] = {}
 
     # --- arrival -------------------------------------------------------------------------
     async def arrive(self, cmd: Arrive) -> tuple[ContactOut, bool]:
@@ -66,7 +73,7 @@ class ContactCenterService:
             if existing is not None:
                 return existing, False
         try:
-            async with self.uow() as uow:
+            async with self._intake, self.uow() as uow:
                 customer = await identify(uow, cmd, self.region)
                 await self._check_queue(uow, cmd.queue)
                 interaction = await open_interaction(uow, cmd, customer, self._now())
@@ -152,7 +159,10 @@ class ContactCenterService:
             return self.router.contact_ended(cid, now, cmd.reason or "hangup")
 
         await self._known(cid)
-        await self.center.apply(call, ended_by={cid: cmd.by})
+        events = await self.center.apply(call, ended_by={cid: cmd.by})
+        self._ended_at_seq[cid] = events[-1].seq if events else self.center.bus.last_seq
+        while len(self._ended_at_seq) > 10_000:  # never wrapped up: forget the oldest
+            del self._ended_at_seq[next(iter(self._ended_at_seq))]
 
     async def end_and_read(self, cmd: End, lang: str = "en") -> ContactOut:
         await self.end(cmd)
@@ -161,7 +171,8 @@ class ContactCenterService:
     async def wrap_up(self, actor: Principal, data: WrapupIn) -> tuple[int, int | None]:
         """Disposition, notes, complaint, callback on the record; the agent moves on."""
         # The end must be on the record first: wait for the projector to catch up.
-        await self.projector.reached(self.center.bus.last_seq)
+        seq = self._ended_at_seq.pop(data.contact_id, None)
+        await self.projector.reached(self.center.bus.last_seq if seq is None else seq)
         async with self.uow() as uow:
             interaction_id, complaint_id = await save_wrapup(
                 uow, data, actor, self.console, self.complaint_deadline_hours, self.valuation

@@ -37,6 +37,7 @@ from config.settings import Settings
 from routing import Agent, Contact, Router, RoutingConfig
 
 log = logging.getLogger(__name__)
+PROJECTOR_LINGER = 0.02
 
 
 def load_routing_config(path: Path, settings: Settings) -> RoutingConfig:
@@ -62,13 +63,16 @@ class LivePath:
     projector: InteractionProjector
     presence: Presence
     service: ContactCenterService
-    subscriptions: list[tuple[Subscription, Handler]]
+    subscriptions: list[tuple[Subscription, Handler, float]]
 
     def start(self, ticker: bool = True) -> list[asyncio.Task[None]]:
         """Start the subscribers (and the timer task; tests with a fake clock tick by hand)."""
         if ticker:
             self.center.start()
-        return [start_subscriber(sub, handle) for sub, handle in self.subscriptions]
+        return [
+            start_subscriber(sub, handle, linger=linger)
+            for sub, handle, linger in self.subscriptions
+        ]
 
 
 async def build_live_path(
@@ -101,14 +105,21 @@ async def build_live_path(
         valuation,
         settings.default_region,
         settings.complaint_deadline_hours,
+        settings.intake_concurrency,
     )
     notifier = AgentNotifier(center, hub, uow)
     staff = StaffSync(center, hub, presence, uow)
     # Subscribed before the resume below, so its events reach the record too.
     subscriptions = [
-        (bus.subscribe("interactions", durable=True, after=cursor), projector.handle),
-        (bus.subscribe("agent-notifier"), notifier.handle),
-        (bus.subscribe("staff-sync"), staff.handle),
+        # The record is written in batches of up to PROJECTOR_LINGER seconds of events: one
+        # transaction for many. Sockets and staff changes are handled at once.
+        (
+            bus.subscribe("interactions", durable=True, after=cursor),
+            projector.handle,
+            PROJECTOR_LINGER,
+        ),
+        (bus.subscribe("agent-notifier"), notifier.handle, 0.0),
+        (bus.subscribe("staff-sync"), staff.handle, 0.0),
     ]
     live = LivePath(uow, center, hub, projector, presence, service, subscriptions)
     await resume(live)

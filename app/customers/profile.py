@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from app.complaints.lifecycle import OPEN_STATUSES
 from app.complaints.schemas import ComplaintOut
 from app.complaints.service import to_out as complaint_out
 from app.customers.grades import value_of
@@ -41,9 +40,7 @@ async def build_profile(uow: UnitOfWork, customer_id: int, lang: str = "en") -> 
     """The customer's 360 view; reasons and routing logs in words of ``lang``."""
     customer = await get_customer(uow, customer_id)
     interactions, count = await InteractionRepository(uow.session).for_customer(customer_id)
-    complaints, _ = await ComplaintRepository(uow.session).search(
-        customer_id=customer_id, status=sorted(OPEN_STATUSES), limit=100
-    )
+    complaints = await ComplaintRepository(uow.session).open_for_customer(customer_id)
     avg, n = await InteractionRepository(uow.session).rating_summary(customer_id)
     manager = None
     if customer.account_manager_id is not None:

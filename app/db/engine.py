@@ -14,6 +14,10 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
+        # One connection, shared in turn: SQLite has one writer, and writers that contend for
+        # it wait in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) —
+        # seconds of latency under load. Queued in the pool, they wait only for each other.
+        kwargs = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} | kwargs
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_pragmas(engine)
         return engine

@@ -14,12 +14,21 @@ log = logging.getLogger(__name__)
 Handler = Callable[[list[Event]], Awaitable[None]]
 
 
-async def run_subscriber(sub: Subscription, handle: Handler, batch: int = 500) -> None:
+async def run_subscriber(
+    sub: Subscription, handle: Handler, batch: int = 500, linger: float = 0.0
+) -> None:
     """Forever: next batch, handle, acknowledge. A handler that raises is logged and the
-    batch acknowledged anyway (durable handlers retry inside ``handle`` instead)."""
+    batch acknowledged anyway (durable handlers retry inside ``handle`` instead).
+
+    ``linger``: after the first event, wait this long for more before handling, so that a
+    subscriber that pays per batch (one transaction) pays once for many events."""
     while True:
         try:
             events = await sub.next_batch(batch)
+            if linger and len(events) < batch:
+                await asyncio.sleep(linger)
+                if sub.read < sub.bus.last_seq:
+                    events += await sub.next_batch(batch - len(events))
         except Lagged as exc:
             log.warning("subscriber %s: %s; continuing from now", sub.name, exc)
             sub.skip_to_end()
@@ -35,5 +44,9 @@ async def run_subscriber(sub: Subscription, handle: Handler, batch: int = 500) -
         sub.ack(events[-1].seq)
 
 
-def start_subscriber(sub: Subscription, handle: Handler, batch: int = 500) -> asyncio.Task[None]:
-    return asyncio.create_task(run_subscriber(sub, handle, batch), name=f"subscriber-{sub.name}")
+def start_subscriber(
+    sub: Subscription, handle: Handler, batch: int = 500, linger: float = 0.0
+) -> asyncio.Task[None]:
+    return asyncio.create_task(
+        run_subscriber(sub, handle, batch, linger), name=f"subscriber-{sub.name}"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import EventCursor
@@ -21,8 +21,13 @@ class EventCursorRepository:
         return int(seq or 0)
 
     async def set(self, consumer: str, seq: int) -> None:
-        row = await self.session.get(EventCursor, consumer)
-        if row is None:
+        """One UPDATE in the usual case (the projector calls this with every batch)."""
+        stmt = (
+            update(EventCursor)
+            .where(EventCursor.consumer == consumer)
+            .values(seq=seq, updated_at=utcnow())
+        )
+        result = await self.session.execute(stmt)
+        if not getattr(result, "rowcount", 0):
             self.session.add(EventCursor(consumer=consumer, seq=seq, updated_at=utcnow()))
-        else:
-            row.seq, row.updated_at = seq, utcnow()
+            await self.session.flush()

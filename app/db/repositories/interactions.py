@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Interaction
+
+PROJECTED = (
+    Interaction.status,
+    Interaction.queue,
+    Interaction.agent_id,
+    Interaction.offered_at,
+    Interaction.answered_at,
+    Interaction.ended_at,
+    Interaction.wait_seconds,
+    Interaction.handle_seconds,
+    Interaction.end_reason,
+    Interaction.ended_by,
+    Interaction.routing_explanation,
+    Interaction.last_event_seq,
+)
+"""The columns the live path's events decide (see app/contacts/projector.py)."""
 
 
 class InteractionRepository:
@@ -30,6 +47,48 @@ class InteractionRepository:
             return {}
         stmt = select(Interaction).where(Interaction.id.in_(ids))
         return {i.id: i for i in (await self.session.execute(stmt)).scalars()}
+
+    async def card(self, interaction_id: int) -> Any | None:
+        """What an agent's offer card shows of a contact (no routing log, no transcript)."""
+        columns = [
+            Interaction.id,
+            Interaction.customer_id,
+            Interaction.channel,
+            Interaction.queue,
+            Interaction.intent,
+            Interaction.from_address,
+            Interaction.attributes,
+            Interaction.ivr_path,
+            Interaction.created_at,
+            Interaction.answered_at,
+            Interaction.status,
+            Interaction.notes,
+        ]
+        stmt = select(*columns).where(Interaction.id == interaction_id)
+        return (await self.session.execute(stmt)).one_or_none()
+
+    async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The columns the live-path projector writes, for these contacts (plain dicts: the
+        projector runs for every event and needs no ORM objects)."""
+        if not ids:
+            return {}
+        columns = [Interaction.id, Interaction.created_at, *PROJECTED]
+        rows = await self.session.execute(select(*columns).where(Interaction.id.in_(ids)))
+        return {row.id: dict(row._mapping) for row in rows}
+
+    async def save_projection(self, rows: list[dict[str, Any]]) -> None:
+        """Write back what the projector changed, in one statement for all the rows."""
+        if not rows:
+            return
+        table = Interaction.__table__
+        names = [c.key for c in PROJECTED]
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"v_{name}") for name in names})
+        )
+        params = [{"row_id": r["id"], **{f"v_{n}": r[n] for n in names}} for r in rows]
+        await self.session.execute(stmt, params)
 
     async def by_external_id(self, source: str, external_id: str) -> Interaction | None:
         """The contact an earlier delivery of the same arrival made, if any."""
