@@ -10,6 +10,7 @@ escalation steps and wrap-up ends.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections import deque
@@ -127,15 +128,23 @@ class ContactCenter:
         """
         async with self.lock:
             started = time.perf_counter()
-            now = self.clock()
+            # No garbage collection inside the critical section: a full collection over a
+            # server's heap takes milliseconds, and it can as well run once the lock is free.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
-                decisions = call(now)
-            except (RoutingError, IllegalTransition, ValueError) as exc:
-                raise domain_error(exc) from exc
-            items = to_events(decisions, self.router, ended_by)
-            if extra:
-                items += extra
-            events = self.bus.append(items, now)
+                now = self.clock()
+                try:
+                    decisions = call(now)
+                except (RoutingError, IllegalTransition, ValueError) as exc:
+                    raise domain_error(exc) from exc
+                items = to_events(decisions, self.router, ended_by)
+                if extra:
+                    items += extra
+                events = self.bus.append(items, now)
+            finally:
+                if collecting:
+                    gc.enable()
             self.lock_stats.add(time.perf_counter() - started)
         return events
 
