@@ -125,7 +125,7 @@ class Router:
             self.directory.add_agent(agent)
         record = self._agent(agent.id)
         route = self.lifecycle.planner.open(contact, contact.created_at, next(self._seq))
-        route.status, route.agent_id = ContactStatus.ASSIGNED, agent.id
+        route.status, route.agent_id = ContactStatus.ACTIVE, agent.id
         self.store.save_route(route)
         self._apply(record, ResumeContact(contact.channel), batch)
         return self._finish(batch)
@@ -163,7 +163,7 @@ class Router:
         route = self._route(contact_id)
         batch = Batch(now)
         self.store.settle_offer(contact_id)
-        route.status = ContactStatus.ASSIGNED
+        route.status = ContactStatus.ACTIVE
         self.store.save_route(route)
         record.contacts_today += 1
         batch.out.append(ContactAssigned(contact_id, agent_id, now - route.arrived_at))
@@ -194,7 +194,7 @@ class Router:
         route = self._route(contact_id)
         batch = Batch(now)
         agent_id = route.agent_id
-        if route.status is ContactStatus.ASSIGNED and agent_id is not None:
+        if route.status is ContactStatus.ACTIVE and agent_id is not None:
             record = self._agent(agent_id)
             transition(record.presence, EndContact(route.channel), now, self._rules)  # may raise
             self.store.delete_route(contact_id)

@@ -70,7 +70,7 @@ class Lifecycle:
             why = explain.overflowed(rule, route, source, self.priority(route, at))
             batch.out.append(ContactOverflowed(route.id, source, route.queue, why))
             self._schedule_max_wait(route)
-        if route.status is ContactStatus.WAITING:
+        if route.status is ContactStatus.QUEUED:
             if rebuilt:
                 self.store.enqueue(route)  # new queue: new pools and sort key
             else:
@@ -95,7 +95,7 @@ class Lifecycle:
     # --- waiting, offers -----------------------------------------------------------------
     def requeue(self, route: Route, batch: Batch) -> None:
         """Back to waiting (after a reject, expiry or withdrawal), keeping its place."""
-        route.status, route.agent_id = ContactStatus.WAITING, None
+        route.status, route.agent_id = ContactStatus.QUEUED, None
         if self._max_wait_passed(route, batch.now):
             self.time_out(route, batch)
             return
@@ -176,16 +176,16 @@ class Lifecycle:
                     self.requeue_declined(route, batch, "cause.no_answer")
             case TimerKind.STEP:
                 if timer.token == (route.epoch, route.step) and route.status is not (
-                    ContactStatus.ASSIGNED
+                    ContactStatus.ACTIVE
                 ):
                     waited = timer.due - route.step_started_at
                     cause = say("cause.no_agent", seconds=waited)
                     self.place(route, route.step + 1, timer.due, batch, cause)
             case TimerKind.MAX_WAIT:
-                if timer.token == route.epoch and route.status is ContactStatus.WAITING:
+                if timer.token == route.epoch and route.status is ContactStatus.QUEUED:
                     self.time_out(route, batch)
             case TimerKind.COOLDOWN:
                 if route.excluded.get(str(timer.token)) == timer.due:
                     del route.excluded[str(timer.token)]
-                    if route.status is ContactStatus.WAITING:
+                    if route.status is ContactStatus.QUEUED:
                         batch.touched.add(route.id)

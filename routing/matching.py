@@ -29,7 +29,7 @@ from routing.store import RoutingStore
 
 _Pick = tuple[float, int, str]  # (sort_key, seq, contact id): lower is better
 
-WAITING = ContactStatus.WAITING
+QUEUED = ContactStatus.QUEUED
 
 
 class Matcher:
@@ -53,7 +53,7 @@ class Matcher:
         heap: list[_Pick] = []
         for contact_id in batch.touched:
             route = store.route(contact_id)
-            if route is not None and route.status is WAITING:
+            if route is not None and route.status is QUEUED:
                 heap.append((route.sort_key, route.seq, contact_id))
         heapq.heapify(heap)
         picks = {agent_id: self.pick_for(agent_id, now) for agent_id in batch.freed}
@@ -82,7 +82,7 @@ class Matcher:
 
     def _waiting(self, contact_id: str) -> bool:
         route = self.store.route(contact_id)
-        return route is not None and route.status is WAITING
+        return route is not None and route.status is QUEUED
 
     def pick_for(self, agent_id: str, now: float) -> _Pick | None:
         """The best waiting contact ``agent_id`` may take now, if any."""
@@ -156,7 +156,7 @@ class Matcher:
         route.status, route.agent_id = ContactStatus.OFFERED, chosen.profile.id
         chosen.presence = presence
         if not store.reserve(route, chosen, offer):  # lost a race in a shared store
-            route.status, route.agent_id, chosen.presence = WAITING, None, old_presence
+            route.status, route.agent_id, chosen.presence = QUEUED, None, old_presence
             return None
         route.offers += 1
         store.schedule(Timer(offer.expires_at, TimerKind.OFFER_EXPIRY, route.id, offer.seq))

@@ -18,9 +18,12 @@ from routing.wording import Message
 
 
 class ContactStatus(StrEnum):
-    WAITING = "waiting"  # in the queue, in its pools
+    """A routed contact's status, in the words the record uses too (an interaction is then
+    ``wrapup`` and ``ended``, which routing no longer tracks)."""
+
+    QUEUED = "queued"  # in the queue, in its pools
     OFFERED = "offered"  # reserved for one agent, out of the pools
-    ASSIGNED = "assigned"  # accepted; the agent is working on it
+    ACTIVE = "active"  # accepted; the agent is working on it
 
 
 @dataclass(slots=True)
@@ -45,7 +48,7 @@ class Route:
     base: float
     sort_key: float
     seq: int  # arrival order, the final tie-breaker
-    status: ContactStatus = ContactStatus.WAITING
+    status: ContactStatus = ContactStatus.QUEUED
     agent_id: str | None = None
     preferred: dict[str, str] = field(default_factory=dict)  # agent id -> "account manager"
     preferred_teams: tuple[str, ...] = ()

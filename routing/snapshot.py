@@ -63,7 +63,7 @@ def take_snapshot(
     """Everything a supervisor needs at ``now``. O(contacts + agents): not for hot paths."""
     contacts = []
     for route in store.routes():
-        if route.status is ContactStatus.ASSIGNED:
+        if route.status is ContactStatus.ACTIVE:
             continue
         rule = policy.rule(route.rule)
         contacts.append(
@@ -84,7 +84,7 @@ def take_snapshot(
     queue_views = []
     for name, config in queues.items():
         mine = [c for c in contacts if c.queue == name]
-        waiting = [c for c in mine if c.status is ContactStatus.WAITING]
+        waiting = [c for c in mine if c.status is ContactStatus.QUEUED]
         queue_views.append(
             QueueView(
                 name=name,

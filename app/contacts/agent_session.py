@@ -90,7 +90,7 @@ class AgentSession:
             offer = store.offer(route.id)
             if offer is not None and offer.agent_id == self.aid:
                 mine.append((route, offer))
-            elif route.status is ContactStatus.ASSIGNED and route.agent_id == self.aid:
+            elif route.status is ContactStatus.ACTIVE and route.agent_id == self.aid:
                 mine.append((route, None))
         async with self.hotline.uow() as uow:
             repo = InteractionRepository(uow.session)

@@ -154,7 +154,7 @@ class ContactCenterService:
             route = self._live_route(cid)
             if cmd.agent_id is not None:
                 self._in_hands(route, cmd.agent_id)
-            if cmd.reason == "completed" and route.status is not ContactStatus.ASSIGNED:
+            if cmd.reason == "completed" and route.status is not ContactStatus.ACTIVE:
                 raise Invalid(f"contact {cid} was not answered; it can only end as abandoned")
             return self.router.contact_ended(cid, now, cmd.reason or "hangup")
 
@@ -201,7 +201,7 @@ class ContactCenterService:
         route = self.router.store.route(cid)
         live = (
             route is not None
-            and route.status is ContactStatus.ASSIGNED
+            and route.status is ContactStatus.ACTIVE
             and route.agent_id == str(cmd.agent_id)
         )
         async with self.uow() as uow:
@@ -267,7 +267,7 @@ class ContactCenterService:
 
     @staticmethod
     def _in_hands(route: Route, agent_id: int) -> Route:
-        if route.agent_id != str(agent_id) or route.status is not ContactStatus.ASSIGNED:
+        if route.agent_id != str(agent_id) or route.status is not ContactStatus.ACTIVE:
             raise NotFound(f"contact {route.id} is not in your hands")
         return route
 

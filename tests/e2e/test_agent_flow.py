@@ -52,7 +52,7 @@ async def test_offer_accept_end_and_wrap_up_land_on_the_record(live: LiveServer)
     assert assigned["contact"]["id"] == cid
     await alice.expect("state", state="busy")
     r = await live.request("GET", f"/api/contacts/{cid}", as_="alice")
-    assert r.json()["live_status"] == "assigned"
+    assert r.json()["live_status"] == "active"
 
     await alice.send("contact.end", contact_id=cid)
     ended = await alice.expect("contact.ended", contact_id=cid)

@@ -142,7 +142,7 @@ async def test_reject_and_timeout_reroute_to_the_next_agent(live: LiveServer) ->
     log = interaction["interaction"]["routing_explanation"]
     causes = [e.get("cause") for e in log if e["event"] == "offer_cancelled"]
     assert causes == ["rejected", "expired"]
-    assert interaction["live_status"] == "waiting"
+    assert interaction["live_status"] == "queued"
 
 
 async def test_missed_offers_put_the_agent_on_break(live: LiveServer) -> None:
@@ -192,7 +192,7 @@ async def test_dropped_socket_reroutes_the_offer_and_keeps_the_call(live: LiveSe
     restored = await back.expect("contact.assigned")
     assert restored["contact"]["id"] == first
     r = await live.request("GET", f"/api/contacts/{first}", as_="super")
-    assert r.json()["live_status"] == "assigned"
+    assert r.json()["live_status"] == "active"
     await back.send("contact.end", contact_id=first)
     await back.expect("contact.ended")
     await back.expect("state", state="wrapup")

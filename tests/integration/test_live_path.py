@@ -145,7 +145,7 @@ async def test_offer_expiry_counts_a_miss_and_routes_again(cc: Center) -> None:
 async def test_escalation_step_fires_on_time(cc: Center) -> None:
     # Nobody is logged in: the default rule's single step waits, then max wait ends it.
     contact, _ = await cc.service.arrive(_arrive())
-    assert contact.live_status == "waiting"
+    assert contact.live_status == "queued"
     max_wait = cc.router.queues["service"].max_wait_seconds
     assert await cc.tick(max_wait - 1) == []
     fired = await cc.tick(1)
@@ -253,11 +253,11 @@ async def test_restart_keeps_places_waits_and_notes(world: tuple[Settings, Clock
     second = await Center(settings, clock).start()
     try:
         route_b = second.router.store.route(b.id)
-        assert route_b.status == "waiting"
+        assert route_b.status == "queued"
         assert route_b.arrived_at == pytest.approx(waiting_b.arrived_at, abs=0.5)
         assert route_b.sort_key == pytest.approx(waiting_b.sort_key, abs=0.5)
         route_a = second.router.store.route(a.id)
-        assert route_a.status == "assigned" and route_a.agent_id == str(alice)
+        assert route_a.status == "active" and route_a.agent_id == str(alice)
         assert route_a.contact.language == "en" and route_a.contact.base_priority == 5
         record = await second.record(a.id)
         assert record.notes == "customer wants a refund"

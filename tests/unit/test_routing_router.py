@@ -238,7 +238,7 @@ def test_offer_timeout_counts_as_missed_and_three_in_a_row_mean_break():
         if i < 2:
             assert offer_in(out).agent_id == "ann"  # no cool-down configured
     assert out[1] == AgentStateChanged("ann", AgentState.BREAK, "missed offers", 0)
-    assert router.store.route("c").status == "waiting"
+    assert router.store.route("c").status == "queued"
     back = router.set_agent_state("ann", "available", now + 5)
     assert offer_in(back).agent_id == "ann"
 

@@ -119,7 +119,7 @@ class RouterMachine(RuleBasedStateMachine):
     def feed(self, decisions: list) -> None:
         for d in decisions:
             if isinstance(d, ContactQueued):
-                self.status.setdefault(d.contact_id, "waiting")
+                self.status.setdefault(d.contact_id, "queued")
             elif isinstance(d, Offer):
                 assert d.contact_id not in self.offers, "contact offered twice"
                 assert d.agent_id not in self.offers.values(), "agent holds two offers"
@@ -133,10 +133,10 @@ class RouterMachine(RuleBasedStateMachine):
                 if d.cause in (CancelCause.REJECTED, CancelCause.EXPIRED):
                     until = self.now + SETTINGS.reoffer_cooldown
                     self.declined[(d.contact_id, d.agent_id)] = until
-                self.status[d.contact_id] = "waiting"
+                self.status[d.contact_id] = "queued"
             elif isinstance(d, ContactAssigned):
                 assert self.offers.pop(d.contact_id) == d.agent_id
-                self.status[d.contact_id] = "assigned"
+                self.status[d.contact_id] = "active"
             elif isinstance(d, ContactEnded | ContactTimedOut):
                 assert d.contact_id not in self.offers
                 self.status[d.contact_id] = "ended"
@@ -145,7 +145,7 @@ class RouterMachine(RuleBasedStateMachine):
 
     def check_offers_went_to_the_best_contact(self, decisions: list) -> None:
         """The agent of every new offer was not eligible for any better waiting contact."""
-        waiting = [r for r in self.store.routes() if r.status is ContactStatus.WAITING]
+        waiting = [r for r in self.store.routes() if r.status is ContactStatus.QUEUED]
         for offer in (d for d in decisions if isinstance(d, Offer)):
             chosen = self.store.route(offer.contact_id)
             if chosen is None or chosen.status is not ContactStatus.OFFERED:
@@ -171,7 +171,7 @@ class RouterMachine(RuleBasedStateMachine):
     def record_deadlines(self) -> None:
         self.deadline = {}
         for route in self.store.routes():
-            if route.status is ContactStatus.ASSIGNED:
+            if route.status is ContactStatus.ACTIVE:
                 continue  # served: its escalation timers are void
             step = self.router.policy.rule(route.rule).steps[route.step]
             if step.timeout is not None and step.target != "overflow":
@@ -261,16 +261,16 @@ class RouterMachine(RuleBasedStateMachine):
             return
         raise AssertionError("accepted an offer for a contact that left routing")
 
-    @precondition(lambda self: self.contacts("assigned"))
+    @precondition(lambda self: self.contacts("active"))
     @rule(i=st.integers(0, 50))
     def end(self, i):
-        assigned = self.contacts("assigned")
+        assigned = self.contacts("active")
         self.feed(self.router.contact_ended(assigned[i % len(assigned)], self.now))
 
-    @precondition(lambda self: self.contacts("waiting") or self.contacts("offered"))
+    @precondition(lambda self: self.contacts("queued") or self.contacts("offered"))
     @rule(i=st.integers(0, 50))
     def abandon(self, i):
-        pending = self.contacts("waiting") + self.contacts("offered")
+        pending = self.contacts("queued") + self.contacts("offered")
         contact_id = pending[i % len(pending)]
         out = self.router.contact_abandoned(contact_id, self.now)
         cancelled = [d for d in out if isinstance(d, OfferCancelled)]
@@ -314,7 +314,7 @@ class RouterMachine(RuleBasedStateMachine):
     def capacity_never_exceeded(self):
         held: dict[str, list[str]] = {}
         for route in self.store.routes():
-            if route.status is ContactStatus.ASSIGNED:
+            if route.status is ContactStatus.ACTIVE:
                 held.setdefault(route.agent_id, []).append(route.channel)
         for record in self.store.agents():
             p = record.presence
@@ -331,7 +331,7 @@ class RouterMachine(RuleBasedStateMachine):
     @invariant()
     def no_free_eligible_agent_idles_next_to_a_waiting_contact(self):
         for route in self.store.routes():
-            if route.status is not ContactStatus.WAITING:
+            if route.status is not ContactStatus.QUEUED:
                 continue
             assert route.id in self.store._queued  # really in its pools
             for record in self.store.agents():
@@ -346,7 +346,7 @@ class RouterMachine(RuleBasedStateMachine):
             assert deadline > self.now, f"{contact_id} stuck past its step timeout"
         for route in self.store.routes():
             max_wait = self.router.queues[route.queue].max_wait_seconds
-            if route.status is ContactStatus.WAITING and max_wait is not None:
+            if route.status is ContactStatus.QUEUED and max_wait is not None:
                 assert route.queue_entered_at + max_wait > self.now
 
 
