@@ -36,14 +36,14 @@ async def agent_socket(ws: WebSocket) -> None:
         await ws.close(code=4401, reason="log in first: bad or missing token")
         return
     await ws.accept()
-    session = AgentSession(hotline, principal, agent)
+    session = AgentSession(hotline.contacts, hotline.presence, hotline.console, principal, agent)
     lang = ws.query_params.get("lang")
     session.lang = lang if lang in LANGUAGES else "en"
     hub = hotline.hub
     conn = hub.attach(agent.id, ws, session.lang)
     try:
         conn.put(session.hello())
-        await session.presence.connected(agent, await contacts_today(hotline, agent.id))
+        await session.presence.connected(agent, await contacts_today(hotline.contacts, agent.id))
         for message in await session.live_messages():
             conn.put(message)
         while not conn.closed:

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Final
 
-STATUSES: Final = ("open", "acknowledged", "in_progress", "resolved", "closed")
-OPEN_STATUSES: Final = frozenset({"open", "acknowledged", "in_progress"})
+# The status vocabulary is the record's (the complaints table); the moves are defined here.
+from app.db.models.complaints import OPEN_STATUSES, STATUSES
+
+__all__ = [
+    "OPEN_STATUSES",
+    "SEVERITIES",
+    "STATUSES",
+    "TRANSITIONS",
+    "IllegalTransition",
+    "next_status",
+]
+
 SEVERITIES: Final = ("low", "medium", "high", "critical")
 
 # action -> (allowed from, to)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app.auth.tokens import Principal
 from app.contacts.commands import Accept, End, Reject, SaveNotes, Transfer
+from app.contacts.console_config import ConsoleConfig
 from app.contacts.events import agent_state
 from app.contacts.messages import (
     assigned_message,
@@ -22,8 +23,9 @@ from app.contacts.messages import (
     screen_pop_profile,
     state_message,
 )
+from app.contacts.presence import Presence
 from app.contacts.schemas import WrapupIn
-from app.container import Hotline
+from app.contacts.service import ContactCenterService
 from app.customers.profile import build_profile
 from app.db.models import Agent
 from app.db.repositories.interactions import InteractionRepository
@@ -35,21 +37,28 @@ LANGUAGES = ("en", "zh")
 MAX_NOTES = 10_000
 
 
-async def contacts_today(hotline: Hotline, agent_id: int) -> int:
+async def contacts_today(service: ContactCenterService, agent_id: int) -> int:
     """Contacts the agent answered since midnight (UTC), from the record."""
     midnight = datetime.combine(datetime.now(UTC).date(), time(0), tzinfo=UTC)
-    async with hotline.uow() as uow:
+    async with service.uow() as uow:
         return await InteractionRepository(uow.session).answered_since(agent_id, midnight)
 
 
 class AgentSession:
-    def __init__(self, hotline: Hotline, principal: Principal, agent: Agent) -> None:
-        self.hotline = hotline
+    def __init__(
+        self,
+        service: ContactCenterService,
+        presence: Presence,
+        console: ConsoleConfig,
+        principal: Principal,
+        agent: Agent,
+    ) -> None:
+        self.service = service
+        self.presence = presence
+        self.console = console
         self.principal = principal
         self.agent = agent
-        self.center = hotline.center
-        self.service = hotline.contacts
-        self.presence = hotline.presence
+        self.center = service.center
         self.aid = str(agent.id)
         self.lang = "en"
 
@@ -73,7 +82,7 @@ class AgentSession:
             "seq": self.center.bus.last_seq,
             "wrapup_seconds": router.settings.wrapup_seconds,
             "offer_timeout_seconds": router.settings.offer_timeout,
-            **self.hotline.console.as_hello(),
+            **self.console.as_hello(),
         }
 
     def state(self) -> dict[str, Any]:
@@ -92,7 +101,7 @@ class AgentSession:
                 mine.append((route, offer))
             elif route.status is ContactStatus.ACTIVE and route.agent_id == self.aid:
                 mine.append((route, None))
-        async with self.hotline.uow() as uow:
+        async with self.service.uow() as uow:
             repo = InteractionRepository(uow.session)
             for route, offer in mine:
                 i = await repo.get(int(route.id))
@@ -143,7 +152,7 @@ class AgentSession:
         if state not in STATES:
             raise Invalid(f"state must be one of {', '.join(STATES)}", field="state")
         if state == "break":
-            reasons = self.hotline.console.codes("break_reasons")
+            reasons = self.console.codes("break_reasons")
             if not isinstance(reason, str) or reason not in reasons:
                 raise Invalid(f"a break needs a reason: one of {', '.join(sorted(reasons))}")
         await self.presence.set_state(self.agent, state, reason if state == "break" else None)

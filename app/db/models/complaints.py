@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.types import UTCDateTime, utcnow
 
 from .base import Base
+
+STATUSES: Final = ("open", "acknowledged", "in_progress", "resolved", "closed")
+OPEN_STATUSES: Final = frozenset({"open", "acknowledged", "in_progress"})
+"""Statuses in which a complaint still waits for an answer (app.complaints.lifecycle moves
+complaints between them)."""
 
 
 class Complaint(Base):

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.complaints.lifecycle import OPEN_STATUSES
 from app.db.models import Complaint, ComplaintTransition
+from app.db.models.complaints import OPEN_STATUSES
 
 
 class ComplaintRepository:

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.complaints.lifecycle import OPEN_STATUSES
 from app.db.models import (
     Complaint,
     Customer,
@@ -20,6 +19,7 @@ from app.db.models import (
     Interaction,
     Transaction,
 )
+from app.db.models.complaints import OPEN_STATUSES
 from app.grading import (
     LOW_RATING_MAX,
     BaseSnapshot,
