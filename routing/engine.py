@@ -216,13 +216,17 @@ class Router:
         return self.contact_ended(contact_id, now, reason="abandoned")
 
     # --- agents --------------------------------------------------------------------------
-    def agent_login(self, agent: Agent, now: float) -> list[Decision]:
-        """The agent logs in (available) with this profile."""
+    def agent_login(self, agent: Agent, now: float, on_break: str | None = None) -> list[Decision]:
+        """The agent logs in with this profile: available, or straight onto a break with
+        reason ``on_break`` (then no offer is made in between)."""
         known = self.store.agent(agent.id)
         record = AgentRecord(agent, known.presence if known else Presence(), agent.contacts_today)
         batch = Batch(now)
         event = LogIn(int(agent.takes_voice), agent.max_chats, agent.idle_since)
         self._apply(record, event, batch)
+        if on_break is not None:
+            self._apply(record, TakeBreak(on_break), batch)
+            batch.freed.discard(agent.id)
         self.directory.add_agent(agent)
         return self._finish(batch)
 

@@ -61,12 +61,8 @@ class Presence:
             contacts_today = max(contacts_today, record.contacts_today)
         profile = routing_profile(agent, contacts_today)
         if p is None or not p.logged_in:
-            await self.center.apply(
-                lambda now: (
-                    router.agent_login(profile, now)
-                    + router.set_agent_state(aid, AgentState.BREAK, now, NOT_READY)
-                )
-            )
+            # Straight onto the "not ready" break: no offer flashes up and is withdrawn.
+            await self.center.apply(lambda now: router.agent_login(profile, now, NOT_READY))
             return
         await self.center.apply(lambda now: router.update_agent(profile, now))
         before = self._away.pop(aid, None)

@@ -507,3 +507,41 @@ def test_snapshot_for_the_wallboard():
     (general,) = [q for q in snap.queues if q.name == "general"]
     assert (general.waiting, general.offered, general.oldest_wait) == (2, 0, 70)
     assert snap.agents[0].state is AgentState.BUSY and snap.agents[0].voice == 1
+
+
+def test_logging_in_on_a_break_makes_no_offer_in_between() -> None:
+    router = make_router()
+    router.contact_arrived(contact("c"), T0)
+    out = router.agent_login(agent("a1"), T0 + 1, on_break="not_ready")
+    assert not [d for d in out if isinstance(d, Offer | OfferCancelled)]
+    assert router.store.agent("a1").presence.break_reason == "not_ready"
+    assert router.store.route("c").status == "queued"
+
+
+def test_an_undelivered_offer_is_no_miss_and_comes_back_after_the_pause() -> None:
+    router = make_router()
+    router.agent_login(agent("a1"), T0)
+    offer_in(router.contact_arrived(contact("c"), T0))
+    out = router.offer_undelivered("c", "a1", T0 + 0.1, retry_after=2.0)
+    assert [d.cause for d in of(OfferCancelled, out)] == [CancelCause.UNDELIVERED]
+    assert not of(Offer, out)  # not straight back to the same agent
+    assert router.store.agent("a1").presence.missed_in_row == 0
+    assert offer_in(router.tick(T0 + 2.2)).agent_id == "a1"
+
+
+def test_a_resumed_contact_keeps_its_place_ahead_of_later_ones() -> None:
+    router = make_router()
+    router.contact_arrived(contact("late"), T0 + 50)
+    router.contact_arrived(contact("early"), T0 + 60, waiting_since=T0)
+    assert router.store.route("early").arrived_at == T0
+    assert offer_in(router.agent_login(agent("a1"), T0 + 61)).contact_id == "early"
+
+
+def test_a_restored_contact_is_the_agents_again() -> None:
+    router = make_router()
+    out = router.contact_restored(contact("c"), agent("a1"), T0)
+    assert not of(Offer, out)
+    assert router.store.route("c").status == "active"
+    assert router.store.agent("a1").presence.state == AgentState.BUSY
+    ended = router.contact_ended("c", T0 + 5, "hangup")
+    assert of(ContactEnded, ended)[0].agent_id == "a1"
