@@ -108,7 +108,9 @@ class AgentSession:
                 if i is None:
                     continue
                 profile = screen_pop_profile(
-                    (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                    (await build_profile(uow, i.customer_id, with_logs=False)).model_dump(
+                        mode="json"
+                    )
                 )
                 if offer is not None:
                     explanation = next(

@@ -91,7 +91,9 @@ class AgentNotifier:
                 if i is None:
                     raise LookupError(f"contact {cid} is not on the record")
                 profile = screen_pop_profile(
-                    (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                    (await build_profile(uow, i.customer_id, with_logs=False)).model_dump(
+                        mode="json"
+                    )
                 )
         except Exception:
             log.exception(
@@ -136,7 +138,9 @@ class AgentNotifier:
                 if i is None:
                     return None
                 profile = screen_pop_profile(
-                    (await build_profile(uow, i.customer_id)).model_dump(mode="json")
+                    (await build_profile(uow, i.customer_id, with_logs=False)).model_dump(
+                        mode="json"
+                    )
                 )
         except Exception:
             log.exception("contact %s assigned: could not build its card", cid)

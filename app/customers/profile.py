@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from app.complaints.schemas import ComplaintOut
@@ -36,7 +38,9 @@ class CustomerProfile(BaseModel):
     ratings: int
 
 
-async def build_profile(uow: UnitOfWork, customer_id: int, lang: str = "en") -> CustomerProfile:
+async def build_profile(
+    uow: UnitOfWork, customer_id: int, lang: str = "en", *, with_logs: bool = True
+) -> CustomerProfile:
     """The customer's 360 view; reasons and routing logs in words of ``lang``."""
     customer = await get_customer(uow, customer_id)
     interactions, count = await InteractionRepository(uow.session).for_customer(customer_id)
@@ -51,9 +55,18 @@ async def build_profile(uow: UnitOfWork, customer_id: int, lang: str = "en") -> 
         customer=await load_out(CustomerRepository(uow.session), customer),
         account_manager=manager,
         value=await value_of(uow, customer_id, lang),
-        last_interactions=[interaction_out(i, lang) for i in interactions],
+        # The offer card shows no routing logs: it skips rendering them (with_logs=False).
+        last_interactions=[
+            interaction_out(i, lang) if with_logs else _without_log(i) for i in interactions
+        ],
         interaction_count=count,
         open_complaints=[complaint_out(c) for c in complaints],
         average_rating=round(avg, 2) if avg is not None else None,
         ratings=n,
     )
+
+
+def _without_log(i: Any) -> InteractionOut:
+    out = InteractionOut.model_validate(i)
+    out.routing_explanation = []
+    return out
