@@ -20,13 +20,12 @@ from app.contacts.messages import (
     contact_payload,
     iso,
     offer_message,
-    screen_pop_profile,
     state_message,
 )
+from app.contacts.notifier import screen_pop
 from app.contacts.presence import Presence
 from app.contacts.schemas import WrapupIn
 from app.contacts.service import ContactCenterService
-from app.customers.profile import build_profile
 from app.db.models import Agent
 from app.db.repositories.interactions import InteractionRepository
 from app.errors import DomainError, Invalid, validation_message
@@ -107,21 +106,14 @@ class AgentSession:
                 i = await repo.get(int(route.id))
                 if i is None:
                     continue
-                profile = screen_pop_profile(
-                    (await build_profile(uow, i.customer_id, with_logs=False)).model_dump(
-                        mode="json"
-                    )
-                )
+                profile = await screen_pop(uow, i.customer_id)
                 if offer is not None:
                     explanation = next(
                         (e for e in reversed(i.routing_explanation) if e["event"] == "offered"), {}
                     )
-                    message = offer_message(i, profile, explanation, offer.expires_at, now)
-                    message["contact"]["status"] = "offered"
+                    out.append(offer_message(i, profile, explanation, offer.expires_at, now))
                 else:
-                    message = assigned_message(i, profile, now)
-                    message["contact"]["status"] = "active"
-                out.append(message)
+                    out.append(assigned_message(i, profile, now))
             state = self.state()
             for i in await repo.awaiting_wrapup(self.agent.id):
                 out.append(
@@ -197,8 +189,9 @@ class AgentSession:
         queue = m.get("queue")
         if not isinstance(queue, str) or not queue or len(queue) > 64:
             raise Invalid("queue is required", field="queue")
-        leg = await self.service.transfer(Transfer(self._contact_id(m), self.agent.id, queue))
-        return [{"type": "contact.transferred", "contact_id": m["contact_id"], "to": leg.id}]
+        cid = self._contact_id(m)
+        leg = await self.service.transfer(Transfer(cid, self.agent.id, queue))
+        return [{"type": "contact.transferred", "contact_id": cid, "to": leg.id}]
 
     async def _on_notes_save(self, m: dict[str, Any]) -> list[dict[str, Any]]:
         cid = self._contact_id(m)

@@ -9,6 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.events.names import (
+    AGENT_ACCOUNT,
+    AGENT_STATE,
+    CONTACT_ARRIVED,
+    CONTACT_ASSIGNED,
+    CONTACT_ENDED,
+    CONTACT_ESCALATED,
+    CONTACT_OFFERED,
+    CONTACT_OVERFLOWED,
+    CONTACT_QUEUED,
+    CONTACT_TIMED_OUT,
+    CONTACT_TRANSFERRED,
+    CONTACT_WRAPPED_UP,
+    NOTES_SAVED,
+    OFFER_CANCELLED,
+    QUEUE_CHANGED,
+)
 from routing import (
     AgentStateChanged,
     ContactAssigned,
@@ -25,21 +42,27 @@ from routing import (
 
 EventItem = tuple[str, dict[str, Any]]
 
-CONTACT_ARRIVED = "contact.arrived"
-CONTACT_QUEUED = "contact.queued"
-CONTACT_OFFERED = "contact.offered"
-OFFER_CANCELLED = "contact.offer_cancelled"
-CONTACT_ASSIGNED = "contact.assigned"
-CONTACT_ESCALATED = "contact.escalated"
-CONTACT_OVERFLOWED = "contact.overflowed"
-CONTACT_TIMED_OUT = "contact.timed_out"
-CONTACT_ENDED = "contact.ended"
-CONTACT_TRANSFERRED = "contact.transferred"
-CONTACT_WRAPPED_UP = "contact.wrapped_up"
-NOTES_SAVED = "contact.notes_saved"
-AGENT_STATE = "agent.state_changed"
-AGENT_ACCOUNT = "agent.account_changed"
-QUEUE_CHANGED = "queue.changed"
+# The names are re-exported: subscribers read ``events.CONTACT_OFFERED`` from here.
+__all__ = [
+    "AGENT_ACCOUNT",
+    "AGENT_STATE",
+    "CONTACT_ARRIVED",
+    "CONTACT_ASSIGNED",
+    "CONTACT_ENDED",
+    "CONTACT_ESCALATED",
+    "CONTACT_OFFERED",
+    "CONTACT_OVERFLOWED",
+    "CONTACT_QUEUED",
+    "CONTACT_TIMED_OUT",
+    "CONTACT_TRANSFERRED",
+    "CONTACT_WRAPPED_UP",
+    "NOTES_SAVED",
+    "OFFER_CANCELLED",
+    "QUEUE_CHANGED",
+    "EventItem",
+    "agent_state",
+    "to_events",
+]
 
 
 def to_events(
@@ -104,7 +127,7 @@ def _contact_event(d: Decision, router: Router, ended_by: dict[str, str]) -> Eve
         return CONTACT_OFFERED, data
     if isinstance(d, OfferCancelled):
         data = {"contact_id": d.contact_id, "agent_id": d.agent_id, "cause": str(d.cause)}
-        return OFFER_CANCELLED, data | {"reason": cancel_reason(d)}
+        return OFFER_CANCELLED, data | {"reason": d.reason}
     if isinstance(d, ContactAssigned):
         data = {"contact_id": d.contact_id, "agent_id": d.agent_id, "waited": d.waited}
         return CONTACT_ASSIGNED, data
@@ -125,9 +148,3 @@ def _contact_event(d: Decision, router: Router, ended_by: dict[str, str]) -> Eve
         data |= {"reason": d.reason, "ended_by": by, "wrapup_until": wrapup_until}
         return CONTACT_ENDED, data
     raise TypeError(f"no event for decision {d!r}")
-
-
-def cancel_reason(d: OfferCancelled) -> Any:
-    """Why an offer was cancelled, as the event carries it: a code and its facts."""
-    reason = d.reason
-    return reason.as_dict() if hasattr(reason, "as_dict") else reason

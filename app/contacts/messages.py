@@ -76,7 +76,8 @@ def offer_message(
     """The screen pop: sent when the offer is made, and again to a console that reconnects."""
     return {
         "type": "offer",
-        "contact": contact_payload(i, now),
+        # The record may not show the offer yet (it is written behind routing): say it here.
+        "contact": contact_payload(i, now) | {"status": "offered"},
         "customer": profile,
         "explanation": explanation,
         "expires_in": round(expires_at - now, 1),
@@ -87,7 +88,8 @@ def offer_message(
 
 def assigned_message(i: Interaction, profile: dict[str, Any], now: float) -> dict[str, Any]:
     """The accepted contact, on accepting and again to a console that reconnects."""
-    return {"type": "contact.assigned", "contact": contact_payload(i, now), "customer": profile}
+    contact = contact_payload(i, now) | {"status": "active"}
+    return {"type": "contact.assigned", "contact": contact, "customer": profile}
 
 
 def localize(message: dict[str, Any], lang: str) -> dict[str, Any]:

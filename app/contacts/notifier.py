@@ -36,6 +36,12 @@ UNDELIVERED_RETRY_SECONDS = 2.0
 POP_CONCURRENCY = 16  # screen pops built at once (each holds a database connection)
 
 
+async def screen_pop(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
+    """The customer's profile as an offer card shows it (also replayed on reconnect)."""
+    profile = await build_profile(uow, customer_id, with_logs=False)
+    return screen_pop_profile(profile.model_dump(mode="json"))
+
+
 class AgentNotifier:
     def __init__(
         self,
@@ -90,11 +96,7 @@ class AgentNotifier:
                 i = await InteractionRepository(uow.session).card(int(cid))
                 if i is None:
                     raise LookupError(f"contact {cid} is not on the record")
-                profile = screen_pop_profile(
-                    (await build_profile(uow, i.customer_id, with_logs=False)).model_dump(
-                        mode="json"
-                    )
-                )
+                profile = await screen_pop(uow, i.customer_id)
         except Exception:
             log.exception(
                 "offer of contact %s to agent %s: screen pop failed; re-routing", cid, aid
@@ -103,7 +105,6 @@ class AgentNotifier:
             return None
         now = self.center.clock()
         message = offer_message(i, profile, d["explanation"], d["expires_at"], now)
-        message["contact"]["status"] = "offered"
         # Kept for contact.assigned: an accepted offer needs no second trip to the database.
         self._pops[cid] = {"contact": message["contact"], "customer": profile}
         return message | {"seq": event.seq}
@@ -137,14 +138,10 @@ class AgentNotifier:
                 i = await InteractionRepository(uow.session).get(int(cid))
                 if i is None:
                     return None
-                profile = screen_pop_profile(
-                    (await build_profile(uow, i.customer_id, with_logs=False)).model_dump(
-                        mode="json"
-                    )
-                )
+                profile = await screen_pop(uow, i.customer_id)
         except Exception:
             log.exception("contact %s assigned: could not build its card", cid)
             return {"type": "contact.assigned", "contact": {"id": cid}, "customer": None}
         message = assigned_message(i, profile, now)
-        message["contact"] |= {"status": "active", "answered_at": iso(event.at)}
+        message["contact"]["answered_at"] = iso(event.at)  # the record may lag behind
         return message | {"seq": event.seq}

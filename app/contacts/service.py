@@ -119,12 +119,11 @@ class ContactCenterService:
 
     # --- reading -------------------------------------------------------------------------
     async def get(self, contact_id: str, lang: str = "en") -> ContactOut:
-        if not contact_id.isdigit() or len(contact_id) > 18:
-            raise NotFound(f"contact {contact_id!r} not found")
+        key = _int_id(contact_id)
         # Read what routing has done so far: the record catches up within a batch.
         await self.projector.reached(self.center.bus.last_seq, timeout=2.0)
         async with self.uow() as uow:
-            found = await InteractionRepository(uow.session).get(int(contact_id))
+            found = await InteractionRepository(uow.session).get(key)
         if found is None:
             raise NotFound(f"contact {contact_id} not found")
         return self._out(found, lang)

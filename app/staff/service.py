@@ -9,6 +9,7 @@ from app.db.models import Agent, Queue
 from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
+from app.events.names import AGENT_ACCOUNT, QUEUE_CHANGED
 from app.staff.schemas import AgentCreate, AgentOut, AgentUpdate, QueueCreate, QueueOut, QueueUpdate
 
 # Verifying against a real hash for unknown users keeps the timing the same as a bad password.
@@ -61,7 +62,7 @@ async def update_agent(
     if why is None and agent.role != old_role:
         why = f"role changed to {agent.role}"
     uow.emit(
-        "agent.account_changed",
+        AGENT_ACCOUNT,
         {"agent_id": str(agent_id), "fields": sorted(changes), "revoke": why is not None}
         | ({"why": why} if why else {}),
     )
@@ -85,7 +86,7 @@ async def create_queue(uow: UnitOfWork, data: QueueCreate, actor: Principal | No
     queue = Queue(**data.model_dump())
     await repo.add(queue)
     await record_audit(uow, actor, "queue.create", "queue", queue.id, {"name": data.name})
-    uow.emit("queue.changed", {"name": queue.name})
+    uow.emit(QUEUE_CHANGED, {"name": queue.name})
     return QueueOut.model_validate(queue)
 
 
@@ -105,5 +106,5 @@ async def update_queue(
         setattr(queue, key, value)
     await uow.session.flush()
     await record_audit(uow, actor, "queue.update", "queue", queue_id, {"fields": sorted(changes)})
-    uow.emit("queue.changed", {"name": queue.name})
+    uow.emit(QUEUE_CHANGED, {"name": queue.name})
     return QueueOut.model_validate(queue)

@@ -1,0 +1,18 @@
+"""The names of the live path's events (each documented in docs/events.md), for every
+module that emits or reads one."""
+
+CONTACT_ARRIVED = "contact.arrived"
+CONTACT_QUEUED = "contact.queued"
+CONTACT_OFFERED = "contact.offered"
+OFFER_CANCELLED = "contact.offer_cancelled"
+CONTACT_ASSIGNED = "contact.assigned"
+CONTACT_ESCALATED = "contact.escalated"
+CONTACT_OVERFLOWED = "contact.overflowed"
+CONTACT_TIMED_OUT = "contact.timed_out"
+CONTACT_ENDED = "contact.ended"
+CONTACT_TRANSFERRED = "contact.transferred"
+CONTACT_WRAPPED_UP = "contact.wrapped_up"
+NOTES_SAVED = "contact.notes_saved"
+AGENT_STATE = "agent.state_changed"
+AGENT_ACCOUNT = "agent.account_changed"
+QUEUE_CHANGED = "queue.changed"
