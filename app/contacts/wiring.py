@@ -136,7 +136,8 @@ async def resume(live: LivePath) -> None:
     async with live.uow() as uow:
         staff = StaffRepository(uow.session)
         for i in await InteractionRepository(uow.session).live():
-            agent = await staff.get_agent(i.agent_id) if i.agent_id else None
+            held_by = i.agent_id if i.status == "active" else None  # an offer is not kept
+            agent = await staff.get_agent(held_by) if held_by else None
             customer = await CustomerRepository(uow.session).get(i.customer_id)
             if (
                 i.queue not in router.queues
