@@ -118,10 +118,14 @@ class ContactCenterService:
                 failed.ended_by = "system"
 
     # --- reading -------------------------------------------------------------------------
+    async def caught_up(self, timeout: float = 2.0) -> None:  # noqa: ASYNC109
+        """Wait (bounded) until the record holds every event routing has published so far:
+        a reader sees the effect of what they just did (read-your-writes)."""
+        await self.projector.reached(self.center.bus.last_seq, timeout=timeout)
+
     async def get(self, contact_id: str, lang: str = "en") -> ContactOut:
         key = _int_id(contact_id)
-        # Read what routing has done so far: the record catches up within a batch.
-        await self.projector.reached(self.center.bus.last_seq, timeout=2.0)
+        await self.caught_up()
         async with self.uow() as uow:
             found = await InteractionRepository(uow.session).get(key)
         if found is None:
