@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from app.auth.tokens import Principal
 from app.customers.grades import clear_override, set_override, value_of
+from app.customers.integration import Integration, match_key
 from app.customers.profile import CustomerProfile, build_profile
 from app.customers.schemas import (
     CustomerCreate,
@@ -23,8 +26,8 @@ from app.customers.service import (
 from app.customers.transactions import list_transactions, record_transaction
 from app.customers.value_schemas import OverrideIn, ValueOut
 from app.db.repositories.customers import CustomerRepository
-from app.deps import AgentUser, SettingsDep, UoW, ValuationDep
-from app.errors import NotFound
+from app.deps import AgentUser, HotlineDep, SettingsDep, UoW, ValuationDep, current_principal
+from app.errors import Forbidden, NotFound, Unauthorized
 from app.i18n.http import Lang
 from app.interactions.schemas import InteractionOut
 from app.interactions.service import customer_interactions
@@ -34,6 +37,38 @@ router = APIRouter(prefix="/api/customers", tags=["customers"])
 Lifecycle = Literal["exploration", "formation", "stable", "decline"]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
+
+# The same scheme as app.deps' (same name and words): the spec lists one bearer scheme.
+_bearer = HTTPBearer(auto_error=False, description="token from POST /api/auth/login")
+_api_key = APIKeyHeader(
+    name="X-Api-Key",
+    auto_error=False,
+    description="an integration key of the business's systems (HOTLINE_INTEGRATION_KEYS)",
+)
+
+
+async def purchase_source(
+    hotline: HotlineDep,
+    key: Annotated[str | None, Security(_api_key)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | Integration:
+    """Who may record purchases: the business's systems (an integration key) or an admin.
+    Purchases set a customer's grade; an agent who could post them could make anyone VIP."""
+    if key is not None:
+        integration = match_key(hotline.settings.integration_keys, key)
+        if integration is None:  # the key is neither echoed nor logged
+            raise Unauthorized("unknown integration key (X-Api-Key)")
+        return integration
+    principal = await current_principal(hotline, creds.credentials if creds else None)
+    if not principal.has_role("admin"):
+        raise Forbidden(
+            "recording a purchase needs the admin role or an integration key (X-Api-Key): "
+            f"purchases come from the business's systems; you are {principal.role}"
+        )
+    return principal
+
+
+PurchaseSource = Annotated[Principal | Integration, Depends(purchase_source)]
 
 
 @router.post("", status_code=201)
@@ -114,11 +149,13 @@ async def add_transaction(
     customer_id: int,
     body: TransactionCreate,
     uow: UoW,
-    user: AgentUser,
+    source: PurchaseSource,
     valuation: ValuationDep,
 ) -> TransactionOut:
+    """Record a purchase (admin, or a business system with ``X-Api-Key``); the customer's
+    grade is recomputed at once."""
     async with uow:
-        return await record_transaction(uow, customer_id, body, user, valuation)
+        return await record_transaction(uow, customer_id, body, source, valuation)
 
 
 @router.get("/{customer_id}/transactions")
@@ -150,14 +187,22 @@ async def pin_grade(
     valuation: ValuationDep,
     lang: Lang,
 ) -> ValueOut:
-    """Pin a grade (the customer's account manager or a supervisor), until `expires_at`."""
+    """Pin a grade (the customer's account manager or a supervisor), until `expires_at`; with
+    `version` (the customer's, as read), only if nobody changed the customer since (else 409)."""
     async with uow:
         return await set_override(uow, valuation, customer_id, body, user, lang)
 
 
 @router.delete("/{customer_id}/grade-override")
 async def unpin_grade(
-    customer_id: int, uow: UoW, user: AgentUser, valuation: ValuationDep, lang: Lang
+    customer_id: int,
+    uow: UoW,
+    user: AgentUser,
+    valuation: ValuationDep,
+    lang: Lang,
+    version: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
 ) -> ValueOut:
+    """Remove the pinned grade; with ``?version=`` (the customer's, as read), only if nobody
+    changed the customer since (else 409)."""
     async with uow:
-        return await clear_override(uow, valuation, customer_id, user, lang)
+        return await clear_override(uow, valuation, customer_id, user, lang, version)

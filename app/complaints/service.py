@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.audit import record_audit
 from app.auth.tokens import Principal
@@ -32,6 +32,14 @@ class Regrader(Protocol):
     """
 
     async def regrade(self, uow: UnitOfWork, customer_id: int) -> None: ...
+
+
+def _target(complaint: Complaint, action: str) -> str:
+    """Where `action` takes the complaint, or the 409 saying which actions its status allows."""
+    try:
+        return next_status(complaint.status, action)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), status=complaint.status) from exc
 
 
 def to_out(
@@ -112,29 +120,40 @@ async def transition_complaint(
 ) -> ComplaintOut:
     now = utcnow()
     repo = ComplaintRepository(uow.session)
-    complaint = await repo.get(complaint_id, for_update=True)
+    complaint = await repo.get(complaint_id)
     if complaint is None:
         raise NotFound(f"complaint {complaint_id} not found")
-    try:
-        target = next_status(complaint.status, data.action)
-    except IllegalTransition as exc:
-        raise Conflict(str(exc), status=complaint.status) from exc
+    previous = complaint.status
+    target = _target(complaint, data.action)
     if data.action == "resolve" and not data.resolution:
         raise Invalid("resolving a complaint needs a resolution", field="resolution")
     await _check_owner(uow, data.owner_id)
-    previous = complaint.status
-    complaint.status = target
-    complaint.updated_at = now
+    values: dict[str, Any] = {"status": target, "updated_at": now}
     if data.owner_id is not None:
-        complaint.owner_id = data.owner_id
+        values["owner_id"] = data.owner_id
     if data.action == "acknowledge":
-        complaint.acknowledged_at = now
+        values["acknowledged_at"] = now
     elif data.action == "resolve":
-        complaint.resolved_at, complaint.resolution = now, data.resolution
+        values["resolved_at"], values["resolution"] = now, data.resolution
     elif data.action == "reopen":
-        complaint.reopen_count += 1
-        complaint.resolved_at = None
-        complaint.due_at = now + timedelta(hours=deadline_hours)
+        values["reopen_count"] = Complaint.reopen_count + 1
+        values["resolved_at"] = None
+        values["due_at"] = now + timedelta(hours=deadline_hours)
+    # Lands only if nobody moved the complaint since it was read; the loser of a race is told
+    # where the winner left it (nothing of the loser's is written: no history, no audit).
+    if not await repo.move(complaint_id, previous, values):
+        current = await repo.get(complaint_id, fresh=True)
+        if current is None:
+            raise NotFound(f"complaint {complaint_id} not found")
+        _target(current, data.action)  # the 409 naming the status it is in now
+        raise Conflict(
+            f"complaint {complaint_id} was moved to {current.status} while this request "
+            "ran; read it again",
+            status=current.status,
+        )
+    complaint = await repo.get(complaint_id, fresh=True)  # as moved, reopen_count and all
+    if complaint is None:  # it was moved in this transaction; nothing deletes it here
+        raise NotFound(f"complaint {complaint_id} not found")
     step = ComplaintTransition(
         complaint_id=complaint_id,
         from_status=previous,

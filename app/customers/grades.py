@@ -6,7 +6,7 @@ from datetime import datetime
 
 from app.audit import record_audit
 from app.auth.tokens import Principal
-from app.customers.service import get_customer
+from app.customers.service import claim_customer
 from app.customers.valuation import Valuation, regrade_customer
 from app.customers.value_schemas import (
     Movement,
@@ -42,8 +42,12 @@ async def value_of(uow: UnitOfWork, customer_id: int, lang: str = "en") -> Value
     return out
 
 
-async def _check_may_pin(uow: UnitOfWork, customer_id: int, actor: Principal, verb: str) -> None:
-    customer = await get_customer(uow, customer_id)
+async def _check_may_pin(
+    uow: UnitOfWork, customer_id: int, actor: Principal, verb: str, version: int | None
+) -> None:
+    # The override is part of the customer's record: claimed first (version compare-and-set),
+    # so concurrent pins run one after the other and the account manager read is current.
+    customer = await claim_customer(uow, customer_id, version)
     if not actor.has_role("supervisor") and customer.account_manager_id != actor.agent_id:
         raise Forbidden(f"only the customer's account manager or a supervisor may {verb} a grade")
 
@@ -60,7 +64,7 @@ async def set_override(
     actor: Principal,
     lang: str = "en",
 ) -> ValueOut:
-    await _check_may_pin(uow, customer_id, actor, "pin")
+    await _check_may_pin(uow, customer_id, actor, "pin", data.version)
     if data.grade not in _grades(valuation):
         raise Invalid(f"unknown grade {data.grade!r}; one of {', '.join(_grades(valuation))}")
     now = valuation.clock()
@@ -82,9 +86,14 @@ async def set_override(
 
 
 async def clear_override(
-    uow: UnitOfWork, valuation: Valuation, customer_id: int, actor: Principal, lang: str = "en"
+    uow: UnitOfWork,
+    valuation: Valuation,
+    customer_id: int,
+    actor: Principal,
+    lang: str = "en",
+    version: int | None = None,
 ) -> ValueOut:
-    await _check_may_pin(uow, customer_id, actor, "unpin")
+    await _check_may_pin(uow, customer_id, actor, "unpin", version)
     if not await ValueRepository(uow.session).clear_override(customer_id):
         raise NotFound(f"customer {customer_id} has no grade override")
     await record_audit(uow, actor, "grade.override.clear", "customer", customer_id)

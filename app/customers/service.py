@@ -13,7 +13,7 @@ from app.db.models import Customer, CustomerIdentity
 from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 def _normalised(phones: Sequence[str], emails: Sequence[str], region: str) -> dict[str, list[str]]:
@@ -43,6 +43,20 @@ async def _check_manager(uow: UnitOfWork, agent_id: int | None) -> None:
         raise Invalid(f"account manager {agent_id} does not exist", field="account_manager_id")
 
 
+def _check_may_assign_manager(
+    actor: Principal | None, current: int | None, wanted: int | None
+) -> None:
+    """Only supervisors and admins assign account managers: the account manager may pin the
+    customer's grade, so an agent naming themselves would grant themselves that right.
+    Sending the current value again (a whole form saved back) is no assignment."""
+    if wanted != current and actor is not None and not actor.has_role("supervisor"):
+        raise Forbidden(
+            "only supervisors and admins assign account managers: account_manager_id "
+            f"cannot be changed by an {actor.role}",
+            field="account_manager_id",
+        )
+
+
 def to_out(customer: Customer, identities: Sequence[CustomerIdentity]) -> CustomerOut:
     return CustomerOut(
         **{k: getattr(customer, k) for k in CustomerOut.model_fields if hasattr(customer, k)},
@@ -59,6 +73,7 @@ async def create_customer(
     uow: UnitOfWork, data: CustomerCreate, region: str, actor: Principal | None
 ) -> CustomerOut:
     repo = CustomerRepository(uow.session)
+    _check_may_assign_manager(actor, None, data.account_manager_id)
     wanted = _normalised(data.phones, data.emails, region)
     await _check_identities_free(repo, wanted, None)
     await _check_manager(uow, data.account_manager_id)
@@ -77,17 +92,43 @@ async def get_customer(uow: UnitOfWork, customer_id: int) -> Customer:
     return customer
 
 
+async def claim_customer(
+    uow: UnitOfWork, customer_id: int, expected_version: int | None = None
+) -> Customer:
+    """Start a change of the customer's record: bump its version (compare-and-set against
+    `expected_version` when the client named one) and read it as it is now. Concurrent
+    changes of one customer run one after the other; a stale version is a 409."""
+    repo = CustomerRepository(uow.session)
+    claimed = await repo.claim(customer_id, expected_version)
+    customer = await repo.get_fresh(customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    if not claimed:
+        raise Conflict(
+            f"customer {customer_id} was changed since version {expected_version} (it is at "
+            f"version {customer.version}); read it again and reapply your change",
+            version=customer.version,
+        )
+    return customer
+
+
 async def update_customer(
     uow: UnitOfWork, customer_id: int, data: CustomerUpdate, region: str, actor: Principal | None
 ) -> CustomerOut:
     repo = CustomerRepository(uow.session)
-    customer = await get_customer(uow, customer_id)
     changes = data.model_dump(exclude_unset=True)
+    expected = changes.pop("version", None)
     for key, value in changes.items():
         # Only these columns may be cleared; a null elsewhere would hit NOT NULL (or store a
         # JSON null) and surface as a 409 or a 500. An empty list clears phones or e-mails.
         if value is None and key not in ("company", "account_manager_id"):
             raise Invalid(f"{key} cannot be null", field=key)
+    # First claim the record (compare-and-set on its version), then read it: a concurrent
+    # update of this customer waits for this one or is refused, never interleaved with it
+    # (two phone lists replaced at once would otherwise both land, merged).
+    customer = await claim_customer(uow, customer_id, expected)
+    if "account_manager_id" in changes:
+        _check_may_assign_manager(actor, customer.account_manager_id, changes["account_manager_id"])
     replace = {k for k in ("phone", "email") if f"{k}s" in changes}
     wanted = _normalised(
         changes.pop("phones", None) or [], changes.pop("emails", None) or [], region

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.audit import record_audit
 from app.auth.tokens import Principal
+from app.customers.integration import Integration
 from app.customers.schemas import TransactionCreate, TransactionOut
 from app.customers.service import get_customer
 from app.customers.valuation import Valuation, regrade_customer
@@ -17,17 +18,23 @@ async def record_transaction(
     uow: UnitOfWork,
     customer_id: int,
     data: TransactionCreate,
-    actor: Principal | None,
+    actor: Principal | Integration | None,
     valuation: Valuation | None = None,
 ) -> TransactionOut:
     """Record a purchase; with `valuation`, the customer's grade is recomputed in the same
-    transaction (bulk imports pass None and regrade the touched customers afterwards)."""
+    transaction (bulk imports pass None and regrade the touched customers afterwards).
+
+    `actor` is an admin, the business system that sent it, or None (a CSV import)."""
     await get_customer(uow, customer_id)
     repo = CustomerRepository(uow.session)
     if data.reference and await repo.transaction_by_reference(data.reference):
         raise Conflict(f"transaction reference {data.reference!r} was already recorded")
     tx = await repo.add_transaction(Transaction(customer_id=customer_id, **data.model_dump()))
-    await record_audit(uow, actor, "transaction.record", "customer", customer_id, {"tx": tx.id})
+    detail: dict[str, object] = {"tx": tx.id}
+    if isinstance(actor, Integration):
+        detail["via"] = actor.label
+    person = actor if isinstance(actor, Principal) else None
+    await record_audit(uow, person, "transaction.record", "customer", customer_id, detail)
     if valuation is not None:
         await regrade_customer(uow, valuation, customer_id)
     return TransactionOut.model_validate(tx)

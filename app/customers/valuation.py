@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.values import ValueRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
@@ -56,6 +57,10 @@ async def regrade_customer(uow: UnitOfWork, valuation: Valuation, customer_id: i
     is regraded instead, inside the same transaction.
     """
     now = valuation.clock()
+    # Behind any other writer of this customer first: two regrades that read the history
+    # side by side (a purchase and a grade pin at once) would each store a value that misses
+    # the other's change, and record the same grade move twice.
+    await CustomerRepository(uow.session).lock(customer_id)
     repo = ValueRepository(uow.session)
     snapshot = await repo.latest_snapshot()
     stats = await repo.stats_for(customer_id, now, valuation.config)

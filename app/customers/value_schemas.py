@@ -38,6 +38,13 @@ class OverrideIn(Input):
     grade: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=500)
     expires_at: datetime | None = None
+    version: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="The customer's version as you read it (GET /api/customers/{id}): when "
+        "given, the pin is refused with 409 if someone changed the customer since.",
+    )
 
     @field_validator("expires_at")
     @classmethod

@@ -33,8 +33,10 @@ async def test_health(api: Api) -> None:
 
 async def test_create_read_update(api: Api) -> None:
     alice = (await api.request("GET", "/api/auth/me", as_="alice")).json()["id"]
+    sup = (await api.request("GET", "/api/auth/me", as_="super")).json()["id"]
     created = await new_customer(
         api,
+        as_="super",  # naming an account manager is a supervisor's act
         name="  Li Lei  ",
         phones=["138 0013 8000", "+86-138-0013-8000", "+86 139 0013 9000"],
         emails=["Li.Lei@Example.com"],
@@ -84,7 +86,7 @@ async def test_create_read_update(api: Api) -> None:
     assert r.json()["emails"] == []
 
     assert await audit_log(api.uow) == [
-        ("customer.create", "customer", str(cid), alice),
+        ("customer.create", "customer", str(cid), sup),
         ("customer.update", "customer", str(cid), alice),
         ("customer.update", "customer", str(cid), alice),
     ]
@@ -184,7 +186,7 @@ async def test_profile(api: Api) -> None:
 
 async def test_transactions(api: Api) -> None:
     cid = (await new_customer(api, name="Li Lei"))["id"]
-    alice = (await api.request("GET", "/api/auth/me", as_="alice")).json()["id"]
+    admin = (await api.request("GET", "/api/auth/me", as_="admin")).json()["id"]
     url = f"/api/customers/{cid}/transactions"
     made = []
     for days, amount, margin, ref in ((30, "100.50", "20.10", "INV-1"), (1, "80", None, None)):
@@ -194,7 +196,7 @@ async def test_transactions(api: Api) -> None:
             "occurred_at": (T0 - timedelta(days=days)).isoformat(),
             "reference": ref,
         }
-        r = await api.request("POST", url, as_="alice", json=body)
+        r = await api.request("POST", url, as_="admin", json=body)
         assert r.status_code == 201, r.text
         made.append(r.json())
     assert made[0]["customer_id"] == cid
@@ -202,7 +204,7 @@ async def test_transactions(api: Api) -> None:
     assert Decimal(made[0]["margin"]) == Decimal("20.10")
     assert made[1]["margin"] is None
     body = {"amount": "5", "occurred_at": "2026-02-01T08:00:00+08:00"}
-    r = await api.request("POST", url, as_="alice", json=body)
+    r = await api.request("POST", url, as_="admin", json=body)
     assert r.status_code == 201
     assert datetime.fromisoformat(r.json()["occurred_at"]) == datetime(2026, 2, 1, tzinfo=UTC)
 
@@ -218,7 +220,7 @@ async def test_transactions(api: Api) -> None:
     assert [t["id"] for t in r.json()] == [feb]
 
     actions = [a for a in await audit_log(api.uow) if a[0] == "transaction.record"]
-    assert actions == [("transaction.record", "customer", str(cid), alice)] * 3
+    assert actions == [("transaction.record", "customer", str(cid), admin)] * 3
     assert_error(await api.request("GET", "/api/customers/999/transactions"), 404, "999")
     r = await api.request("POST", "/api/customers/999/transactions", json=body)
     assert_error(r, 404, "customer 999 not found")

@@ -193,7 +193,7 @@ async def test_complaint_search_filters(uow_factory: Any) -> None:
         assert await ids(overdue_at=T0, severity="critical") == [d]
         history = await repo.transitions([a, c])
         assert [t.note for t in history[a]] == ["first", "second"] and history[c] == []
-        locked = await repo.get(a, for_update=True)
+        locked = await repo.get(a, fresh=True)
         assert locked is not None and locked.status == "open"
 
 

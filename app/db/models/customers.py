@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.types import JsonColumn, UTCDateTime, utcnow
@@ -29,6 +29,9 @@ class Customer(Base):
     consent_marketing: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_recording: Mapped[bool] = mapped_column(Boolean, default=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    # Bumped by every change to the record (fields, identities, grade override): the
+    # compare-and-set of CustomerRepository.claim, and what a client names to edit safely.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Complaint, ComplaintTransition
@@ -21,11 +22,33 @@ class ComplaintRepository:
         await self.session.flush()
         return complaint
 
-    async def get(self, complaint_id: int, *, for_update: bool = False) -> Complaint | None:
+    async def get(self, complaint_id: int, *, fresh: bool = False) -> Complaint | None:
+        """The complaint; `fresh` reloads it over what this session holds already."""
         stmt = select(Complaint).where(Complaint.id == complaint_id)
-        if for_update:
-            stmt = stmt.with_for_update()
+        if fresh:
+            stmt = stmt.execution_options(populate_existing=True)
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def move(
+        self, complaint_id: int, expected_status: str, values: Mapping[str, Any]
+    ) -> bool:
+        """Write `values` only if the complaint is still in `expected_status`; False if not.
+
+        A compare-and-set in one statement, so that of concurrent moves from the same status
+        exactly one lands. ``SELECT ... FOR UPDATE`` would not do: SQLite ignores it, and two
+        processes on one SQLite file both read "open" and both move it. A conditional UPDATE
+        is atomic on both databases: PostgreSQL re-checks the condition on the row as the
+        first mover committed it (the loser matches no row), SQLite runs writers one at a
+        time. The status is the whole precondition: whether an action is allowed depends on
+        nothing else, and counters are bumped in SQL (``reopen_count + 1``), never copied.
+        """
+        result = await self.session.execute(
+            update(Complaint)
+            .where(Complaint.id == complaint_id, Complaint.status == expected_status)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def add_transition(self, transition: ComplaintTransition) -> None:
         self.session.add(transition)

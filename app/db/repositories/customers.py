@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Customer, CustomerIdentity, CustomerValueRow, Transaction
@@ -18,9 +18,48 @@ class CustomerRepository:
     async def get(self, customer_id: int) -> Customer | None:
         return await self.session.get(Customer, customer_id)
 
-    async def get_for_update(self, customer_id: int) -> Customer | None:
-        stmt = select(Customer).where(Customer.id == customer_id).with_for_update()
+    async def get_fresh(self, customer_id: int) -> Customer | None:
+        """The customer as the database has it now, over what this session loaded before."""
+        stmt = (
+            select(Customer)
+            .where(Customer.id == customer_id)
+            .execution_options(populate_existing=True)
+        )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    # Writers of one customer's record go one at a time, on both databases, by starting with
+    # an UPDATE of the customer's row: PostgreSQL holds the row lock to the end of the
+    # transaction (a second writer waits, then re-checks its WHERE against the committed row),
+    # and SQLite's first write takes the database's single write lock; whatever the writer
+    # reads afterwards is what the previous writer committed. ``SELECT ... FOR UPDATE`` would
+    # serve PostgreSQL only: SQLite ignores it, and two processes on one file both proceed.
+
+    async def claim(self, customer_id: int, expected_version: int | None = None) -> bool:
+        """Bump the record's version, if it is still `expected_version` (when given).
+
+        False when the customer does not exist or is at another version (someone changed it
+        since the caller read it): the caller answers 404 or 409 and writes nothing.
+        """
+        stmt = update(Customer).where(Customer.id == customer_id)
+        if expected_version is not None:
+            stmt = stmt.where(Customer.version == expected_version)
+        stmt = stmt.values(version=Customer.version + 1).execution_options(
+            synchronize_session=False
+        )
+        return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+    async def lock(self, customer_id: int) -> None:
+        """Queue behind other writers of this customer without changing the record (for
+        recomputing what is derived from it, e.g. its grade). No version bump: a client's
+        pending edit is not stale because a purchase arrived."""
+        stmt = (
+            update(Customer)
+            .where(Customer.id == customer_id)
+            # Both named, so that no column default (updated_at) changes the row either.
+            .values(version=Customer.version, updated_at=Customer.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
 
     async def add(self, customer: Customer) -> Customer:
         self.session.add(customer)
