@@ -186,9 +186,14 @@ class Rule:
                 return say("label.senior")
             case Target.OVERFLOW:
                 return say("label.overflow")
-        if step.skills:
-            skills = join([name("skill", s) for s, _ in step.skills], "list")
-            return say("label.skilled_in", skills=skills)
+        # Say what the step widens to: its own skills, the rule's, or the queue's (two steps
+        # of one rule must not read the same when they widen from the rule's to the queue's).
+        skills = step.skills or (None if step.queue_skills else self.skills)
+        if skills:
+            listed = join([name("skill", s) for s, _ in skills], "list")
+            return say("label.skilled_in", skills=listed)
+        if step.queue_skills and self.skills:
+            return say("label.queue_skilled")
         return say("label.skilled")
 
 

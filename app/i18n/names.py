@@ -1,7 +1,7 @@
 """Display names of free codes: queues, rules, skills, break reasons, dispositions, ...
 
 Free codes are names an administrator chooses (a queue ``billing``, a rule ``vip``, a break
-reason ``lunch``); messages carry them as ``name`` facts (:func:`routing.messages.name`) and
+reason ``lunch``, a caller's intent ``billing``); messages carry them as ``name`` facts (:func:`routing.messages.name`) and
 they are shown by their display name in the reader's language, from ``config/names.yaml``::
 
     queues:
@@ -37,6 +37,7 @@ KINDS: dict[str, str] = {
     "labels": "label",
     "roles": "role",
     "states": "state",
+    "intents": "intent",
 }
 """Sections of names.yaml -> the kind of free code they name."""
 
@@ -81,6 +82,12 @@ class Names:
     def entries(self, kind: str) -> dict[str, dict[str, str]]:
         """The configured names of ``kind`` (code -> language -> words)."""
         return {code: dict(words) for code, words in self._entries.get(kind, {}).items()}
+
+    def table(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Every configured name, ``{kind: {code: {language: words}}}`` (e.g. ``queue`` ->
+        ``billing`` -> ``{"en": "Billing", "zh": "账务"}``): what a page needs to show free
+        codes in any of its languages without asking again after a language switch."""
+        return {kind: self.entries(kind) for kind in self._entries}
 
 
 def parse_names(data: Any, where: str = "names.yaml") -> dict[str, dict[str, dict[str, str]]]:

@@ -336,3 +336,332 @@ async def test_chinese_ui_language_switch_and_reject_from_the_keyboard(
     await expect(page.locator(".record")).to_contain_text(re.compile("服务记录"))
     await shot(page, "08-chinese-record")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+# --- a whole shift: offers while reading, words, layout, search (issue 9) --------------------
+
+# Text colour against the colours painted behind it (opacity included), for every visible
+# text of the page; WCAG AA: 4.5:1, or 3:1 for large text. Disabled and pending controls are
+# exempt (WCAG 1.4.3 excludes inactive components).
+CONTRAST_JS = """
+() => {
+  const parse = (c) => {
+    const m = c && c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, under) => {
+    const a = top[3];
+    return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat(1);
+  };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const failures = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    if (el.closest("[hidden], .sr-only, :disabled, .offer-pending, .offer-expired, option, dialog:not([open])")) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility !== "visible" || parseFloat(st.opacity) === 0) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1 || r.bottom < 0 || r.top > innerHeight) continue;
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.unshift(e);
+    let bg = [255, 255, 255, 1];
+    let opacity = 1;
+    for (const e of chain) {
+      const s = getComputedStyle(e);
+      const c = parse(s.backgroundColor);
+      if (c && c[3] > 0) bg = over(c, bg);
+      opacity *= parseFloat(s.opacity);
+    }
+    const fg = parse(st.color);
+    const text = over([fg[0], fg[1], fg[2], fg[3] * opacity], bg);
+    const size = parseFloat(st.fontSize);
+    const large = size >= 24 || (size >= 18.66 && parseInt(st.fontWeight) >= 700);
+    const got = ratio(text, bg);
+    if (got < (large ? 3 : 4.5)) {
+      failures.push(`${got.toFixed(2)} ${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 30)}"`);
+    }
+  }
+  return failures;
+}
+"""
+
+
+async def low_contrast(page: Page) -> list[str]:
+    return await page.evaluate(CONTRAST_JS)
+
+
+async def focused(page: Page) -> str:
+    """The focused element as tag#id.class (the body when focus was lost)."""
+    return await page.evaluate(
+        "(() => { const e = document.activeElement;"
+        " return `${e.tagName.toLowerCase()}#${e.id}.${e.className}`; })()"
+    )
+
+
+async def in_view(page: Page, selector: str) -> bool:
+    """Wholly inside the viewport and not covered by anything else."""
+    return await page.evaluate(
+        """(sel) => {
+          const el = document.querySelector(sel);
+          if (!el) return false;
+          const r = el.getBoundingClientRect();
+          if (r.width < 1 || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) return false;
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return !!hit && el.contains(hit);
+        }""",
+        selector,
+    )
+
+
+async def one_line(page: Page, selector: str) -> bool:
+    """The element's text does not wrap."""
+    return await page.evaluate(
+        """(sel) => {
+          const el = document.querySelector(sel);
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+          return tops.size === 1;
+        }""",
+        selector,
+    )
+
+
+async def test_offer_stays_in_view_and_answerable_while_the_agent_reads_a_record(
+    live: LiveServer, browser: Browser
+) -> None:
+    customer_id = await setup_center(live)
+    page = await new_page(browser)
+    await sign_in(page, live)
+    await go_available(page)
+    contact_id = await arrive(live)
+    offer = page.locator(f".offer[data-contact-id='{contact_id}']")
+    await expect(offer).to_be_visible()
+
+    # "Full record" from the screen pop: the record opens, the offer keeps ringing on top.
+    await page.locator("#customer-col .pf-open").click()
+    await expect(page.locator(f".record[data-customer-id='{customer_id}']")).to_be_visible()
+    await expect(page.locator("#view-work")).to_be_hidden()
+    await expect(offer).to_be_visible()
+    await expect(offer.locator(".cd-num")).not_to_have_text("0")
+    assert await in_view(page, f".offer[data-contact-id='{contact_id}'] .offer-accept")
+    # Scrolling the record does not push the offer away.
+    await page.locator(".record-col").evaluate("el => el.scrollTo(0, el.scrollHeight)")
+    assert await in_view(page, f".offer[data-contact-id='{contact_id}'] .offer-accept")
+    await shot(page, "09-offer-over-record")
+
+    # Answerable from the keyboard there: A accepts, and the call is what shows next.
+    await page.keyboard.press("a")
+    panel = page.locator(f".contact-panel[data-contact-id='{contact_id}']")
+    await expect(panel).to_have_attribute("data-phase", "live")
+    await expect(page.locator("#view-work")).to_be_visible()
+    await expect(page.locator(".offer")).to_have_count(0)
+    # Focus goes to the call's notes, not the page body.
+    assert await focused(page) == f"textarea#notes-{contact_id}.notes"
+    await panel.locator(".contact-end").click()
+    form = panel.locator("form.wrapup")
+    await form.locator("select[name=disposition]").select_option("resolved")
+    await form.locator("button[type=submit]").click()
+    await expect(panel.locator(".saved-card")).to_be_visible()
+    assert (await focused(page)).startswith("button#.btn btn-primary saved-done")
+
+    # An offer that arrives while the agent is typing a search: in view, Alt+A accepts.
+    await page.keyboard.press("Enter")  # Done
+    await page.click("#nav-customers")
+    await page.fill("#search-q", "Li")
+    second = await arrive(live)
+    card = page.locator(f".offer[data-contact-id='{second}']")
+    await expect(card).to_be_visible()
+    assert await in_view(page, f".offer[data-contact-id='{second}'] .offer-accept")
+    await page.keyboard.press("Alt+a")
+    await expect(page.locator(f".contact-panel[data-contact-id='{second}']")).to_have_attribute(
+        "data-phase", "live"
+    )
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+async def test_chinese_console_shows_no_raw_code_or_english_server_sentence(
+    live: LiveServer, browser: Browser
+) -> None:
+    await setup_center(live, name="李伟")
+    page = await new_page(browser, locale="zh-CN")
+    await sign_in(page, live)
+    # Signed in: focus on the state buttons, not the page body.
+    assert await focused(page) == "button#go-available.btn btn-sm st-btn st-btn-available"
+    await go_available(page)
+    contact_id = await arrive(live, intent="billing")
+    offer = page.locator(f".offer[data-contact-id='{contact_id}']")
+    # Codes by their display names from the server (config/names.yaml), not "service"/"vip".
+    await expect(offer.locator(".offer-kind")).to_contain_text("客户服务")
+    await expect(offer.locator(".kv")).to_contain_text("账务问题")
+    await expect(offer.locator(".rule-line")).to_contain_text("规则: 贵宾客户")
+    assert not re.search(r"\b(service|billing|vip)\b", await offer.inner_text())
+    # Words the server sets by itself (a break for missed offers, a lost connection).
+    names = await page.evaluate(
+        "import('/web/console/store.js').then(({ catalog }) =>"
+        " [catalog.breakReason('missed offers').label_zh,"
+        "  catalog.breakReason('connection lost').label_zh])"
+    )
+    assert names == ["多次未接", "连接中断"]
+
+    await page.keyboard.press("a")
+    panel = page.locator(f".contact-panel[data-contact-id='{contact_id}']")
+    await expect(panel).to_have_attribute("data-phase", "live")
+    # The server refuses "offline" with a call in hand; its English sentence is not shown.
+    await page.click("#go-offline")
+    toast = page.locator(".toast-error")
+    await expect(toast).to_contain_text("当前无法切换状态：请先完成进行中的服务和话后小结。")
+    assert not re.search(r"[A-Za-z]{3,}", await toast.inner_text())
+    await shot(page, "10-chinese-error")
+    await toast.locator(".toast-close").click()
+
+    # The customer hangs up: said as the record has it (ended by the customer).
+    r = await live.request("POST", f"/api/contacts/{contact_id}/end", json={"by": "customer"})
+    assert r.status_code == 200, r.text
+    await expect(page.locator(".toast-info")).to_contain_text("客户已结束本次服务。")
+
+    # An offer the customer abandons before it is answered: the agent is told it is recorded
+    # as abandoned, which is what the record says.
+    form = panel.locator("form.wrapup")
+    await form.locator("select[name=disposition]").select_option("resolved")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#state-pill")).to_have_attribute("data-state", "available")
+    second = await arrive(live)
+    await expect(page.locator(f".offer[data-contact-id='{second}']")).to_be_visible()
+    r = await live.request("POST", f"/api/contacts/{second}/end", json={"by": "customer"})
+    assert r.status_code == 200, r.text
+    await expect(page.locator(".toast-info").last).to_contain_text("记为客户放弃")
+    interaction = (await live.request("GET", f"/api/interactions/{second}")).json()
+    assert interaction["end_reason"] == "abandoned"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_top_bar_at_125_percent_zoom_and_wrap_up_save_in_reach(
+    live: LiveServer, browser: Browser, locale: str
+) -> None:
+    await setup_center(live)
+    # 125 % zoom of a 1366×768 screen: 1093×614 CSS pixels, each 1.25 device pixels.
+    context = await browser.new_context(
+        viewport={"width": 1093, "height": 614}, device_scale_factor=1.25, locale=locale
+    )
+    context.set_default_timeout(TIMEOUT)
+    page = await context.new_page()
+    await sign_in(page, live)
+    await expect(page.locator("#agent-name")).to_have_text("Alice")
+    tag = locale[:2]
+    await shot(page, f"11-topbar-125-{tag}")
+    for selector in ("#logout", "#agent-name", "#go-available", "#go-offline", "#go-break"):
+        assert await in_view(page, selector), selector
+    assert await page.evaluate(
+        "(() => { const e = document.getElementById('agent-name');"
+        " return e.scrollWidth <= e.clientWidth; })()"
+    ), "the agent's name is cut"
+    for key in ("nav.workspace", "nav.customers"):  # "工作台" never breaks into 工作 / 台
+        assert await one_line(page, f".views [data-i18n='{key}']"), key
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1093
+    # The console's narrowest layout (1024 px, e.g. 1280 px at 125 %), in a call with a break
+    # asked for (the longest state text).
+    await page.set_viewport_size({"width": 1024, "height": 614})
+    await go_available(page)
+    contact_id = await arrive(live)
+    await page.locator(".offer-accept").click()
+    panel = page.locator(f".contact-panel[data-contact-id='{contact_id}']")
+    await expect(panel).to_have_attribute("data-phase", "live")
+    await page.click("#go-break")
+    await page.locator("#break-menu [data-reason=training]").click()
+    await expect(page.locator("#state-text")).to_contain_text("培训" if tag == "zh" else "Training")
+    await shot(page, f"11-topbar-1024-{tag}")
+    for selector in ("#logout", "#agent-name", "#go-available"):
+        assert await in_view(page, selector), selector
+    for key in ("nav.workspace", "nav.customers"):
+        assert await one_line(page, f".views [data-i18n='{key}']"), key
+
+    # The wrap-up with complaint and callback open at 1366×768: Save is on screen.
+    await page.set_viewport_size(VIEWPORT)
+    await panel.locator(".contact-end").click()
+    form = panel.locator("form.wrapup")
+    await form.locator("input[name=complaint]").check()
+    await form.locator("input[name=callback]").check()
+    await form.locator("textarea[name=notes]").focus()
+    submit = f".contact-panel[data-contact-id='{contact_id}'] form.wrapup button[type=submit]"
+    assert await in_view(page, submit)
+    await shot(page, f"12-wrap-up-long-{tag}")
+    # Grey text and the green buttons are readable (WCAG AA), here and on the other screens.
+    assert await low_contrast(page) == []
+    await page.set_viewport_size({"width": 1920, "height": 1080})
+    await shot(page, f"13-wrap-up-1920-{tag}")
+    await context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_contrast_of_every_screen(live: LiveServer, browser: Browser, locale: str) -> None:
+    customer_id = await setup_center(live)
+    page = await new_page(browser, locale=locale)
+    await page.goto(f"{live.base_url}/console")
+    await expect(page.locator("#login h1")).to_be_visible()
+    assert await low_contrast(page) == []
+    await sign_in(page, live)
+    assert await low_contrast(page) == []
+    await go_available(page)
+    await arrive(live, ivr_path=["main", "2"], attributes={"account": "A-7"})
+    await expect(page.locator(".offer")).to_be_visible()
+    tag = locale[:2]
+    for size in (VIEWPORT, {"width": 1920, "height": 1080}):
+        await page.set_viewport_size(size)
+        await shot(page, f"14-offer-{size['width']}-{tag}")
+        assert await low_contrast(page) == []
+    await page.set_viewport_size(VIEWPORT)
+    await page.locator("#customer-col .pf-open").click()
+    await expect(page.locator(f".record[data-customer-id='{customer_id}']")).to_be_visible()
+    await shot(page, f"15-record-with-offer-{tag}")
+    assert await low_contrast(page) == []
+
+
+async def test_search_pages_through_every_match_and_a_miss_clears_the_record(
+    live: LiveServer, browser: Browser
+) -> None:
+    first = await setup_center(live)
+    for n in range(60):
+        r = await live.request(
+            "POST", "/api/customers", json={"name": f"Zhang {n:02d}", "phones": [f"+86139{n:08d}"]}
+        )
+        assert r.status_code == 201, r.text
+    page = await new_page(browser)
+    await sign_in(page, live)
+    await page.click("#nav-customers")
+    await page.fill("#search-q", "Li Wei")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f".record[data-customer-id='{first}']")).to_be_visible()
+
+    await page.fill("#search-q", "Zhang")
+    await page.keyboard.press("Enter")
+    results = page.locator("#search-results .result")
+    await expect(results).to_have_count(50)
+    await expect(page.locator(".results-count")).to_have_text("50 of 60 shown")
+    # The record of the earlier search is not an answer to this one.
+    await expect(page.locator(".record")).to_have_count(0)
+    await page.locator(".results-more").click()
+    await expect(results).to_have_count(60)
+    await expect(page.locator(".results-count")).to_have_text("60 found")
+    await expect(page.locator(".results-more")).to_have_count(0)
+    names = await results.locator(".result-name strong").all_inner_texts()
+    assert sorted(names) == [f"Zhang {n:02d}" for n in range(60)]
+    await results.nth(55).click()
+    await expect(page.locator(".record .pf-name")).to_have_text(names[55])
+    await shot(page, "16-search-paged")
+
+    # No match: the previous customer is closed, not left open under "no customer matches".
+    await page.fill("#search-q", "Nobody Matches This")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#search-results")).to_have_text("No customer matches.")
+    await expect(page.locator(".record")).to_have_count(0)
+    await expect(page.locator(".record-empty")).to_be_visible()
+    assert page.errors == []  # type: ignore[attr-defined]

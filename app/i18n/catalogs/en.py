@@ -40,6 +40,7 @@ EN: dict[str, str] = {
     "label.overflow": "overflow queue",
     "label.skilled_in": "agents skilled in {skills}",
     "label.skilled": "any skilled agent",
+    "label.queue_skilled": "any agent with the queue's skills",
     # preferred roles
     "role.account_manager": "account manager",
     "role.last_agent": "last agent",

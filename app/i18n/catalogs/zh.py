@@ -33,6 +33,7 @@ ZH: dict[str, str] = {
     "label.overflow": "溢出队列",
     "label.skilled_in": "具备 {skills} 技能的坐席",
     "label.skilled": "任一具备技能的坐席",
+    "label.queue_skilled": "任一具备队列所需技能的坐席",
     "role.account_manager": "客户经理",
     "role.last_agent": "上次服务的坐席",
     "role.complaint_owner": "投诉负责人",

@@ -275,8 +275,12 @@ export class ContactView {
     this.lastSent = null;
   }
 
+  /** The control the agent needs next: the reply box or the notes of a live contact, the
+   * wrap-up form, or "Done" once it is saved (never the page body). */
   focus() {
-    if (this.record.phase === "wrapup") this.form?.focus();
-    else if (this.record.phase === "live" && this.channel === "chat") this.composer.focus();
+    const phase = this.record.phase;
+    if (phase === "wrapup") this.form?.focus();
+    else if (phase === "live") (this.channel === "chat" ? this.composer : this.notes).focus();
+    else if (phase === "saved") this.el.querySelector(".saved-done")?.focus();
   }
 }

@@ -49,9 +49,11 @@ export function gradeBadge(grade, reason) {
   return el;
 }
 
-export function who(agentId) {
+/** An agent: "you", their name when the server sent one, else "agent #8". */
+export function who(agentId, name) {
   if (agentId == null) return null;
-  if (store.me && agentId === store.me.id) return tx("common.you");
+  if (store.me && String(agentId) === String(store.me.id)) return tx("common.you");
+  if (name) return h("span", { text: name });
   return tx("common.agent_n", { id: agentId });
 }
 
@@ -229,7 +231,7 @@ export function timeline(items, emptyKey) {
       if (i.wait_seconds != null) meta.push(tx("interaction.wait", { t: clock(i.wait_seconds) }));
       if (i.handle_seconds != null) meta.push(tx("interaction.handle", { t: clock(i.handle_seconds) }));
       if (i.rating != null) meta.push(tx("interaction.rating", { r: i.rating }));
-      const by = who(i.agent_id);
+      const by = who(i.agent_id, i.agent_name);
       return h(
         "li",
         { class: `tl-item ch-${i.channel}`, "data-interaction-id": i.id },
@@ -300,7 +302,7 @@ export function complaintList(items, emptyKey) {
           tx("complaint.n", { id: c.id }),
           " · ",
           timeEl(c.created_at),
-          c.owner_id != null ? [" · ", who(c.owner_id)] : null,
+          c.owner_id != null ? [" · ", who(c.owner_id, c.owner_name)] : null,
         ),
       ),
     ),
@@ -320,8 +322,9 @@ function candidateChip(c) {
   if (c == null || typeof c !== "object") return h("span", { class: "chip", text: String(c ?? "") });
   const id = c.agent_id ?? c.id;
   const me = store.me && id != null && String(id) === String(store.me.id);
+  // Colleagues by name when the server gives one, else "agent #8" in the page's language.
   const name = c.display_name || c.username || c.name;
-  const whoNode = me ? tx("common.you") : h("span", { text: name || `#${id}` });
+  const whoNode = me ? tx("common.you") : name ? h("span", { text: name }) : tx("common.agent_n", { id });
   const tail =
     c.eligible === false
       ? h("span", { class: "faint" }, " · ", h("span", { label: said(c, "why_not") }))
@@ -341,7 +344,7 @@ export function contactFacts(contact, explanation) {
   };
   add("offer.queue", contact.queue ? h("span", { label: catalog.queue(contact.queue) }) : null);
   add("offer.from", contact.from);
-  add("offer.intent", contact.intent);
+  add("offer.intent", contact.intent ? h("span", { label: catalog.intent(contact.intent) }) : null);
   add("offer.language", contact.language ? tx(`language.${contact.language}`) : null);
   const path = contact.ivr_path || [];
   if (path.length) {
@@ -368,7 +371,7 @@ export function contactFacts(contact, explanation) {
   if (explanation) {
     add("offer.why", h("span", { class: "why", label: said(explanation, "reason") }));
     const bits = [];
-    if (explanation.rule) bits.push(h("span", {}, tx("offer.rule"), ": ", h("b", { text: explanation.rule })));
+    if (explanation.rule) bits.push(h("span", {}, tx("offer.rule"), ": ", h("b", { label: catalog.rule(explanation.rule) })));
     if (explanation.step_label || explanation.step != null) {
       // step is 1-based; steps is how many the rule has.
       const of = explanation.step != null && explanation.steps ? ` (${explanation.step}/${explanation.steps})` : "";

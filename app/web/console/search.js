@@ -15,6 +15,8 @@ export function searchKind(text) {
   return "name";
 }
 
+const PAGE = 50; // results per page (GET /api/customers limit / offset)
+
 export class CustomersView {
   constructor({ form, input, hint, results, record }) {
     this.form = form;
@@ -49,24 +51,74 @@ export class CustomersView {
     fill(this.results, h("p", { class: "muted pad", i18n: "common.loading" }));
     let page;
     try {
-      page = await get(`/api/customers${query({ [kind]: q, limit: 50 })}`);
+      page = await get(`/api/customers${query({ [kind]: q, limit: PAGE })}`);
     } catch (err) {
       if (seq === this.seq) fill(this.results);
       errorToast(err);
       return;
     }
     if (seq !== this.seq) return;
+    this.found = { kind, q, items: page.items, total: page.total };
     if (!page.items.length) {
+      // No match: the customer of the previous search is not the answer to this one.
+      this.currentId = null;
+      this.showEmpty();
       fill(this.results, h("p", { class: "muted pad", i18n: "search.none" }));
       return;
     }
+    this.renderResults();
+    if (page.items.length === 1) this.open(page.items[0].id);
+    else if (!page.items.some((c) => c.id === this.currentId)) {
+      this.currentId = null;
+      this.showEmpty();
+    }
+  }
+
+  /** The next page of the same search, added under the results already shown. */
+  async more() {
+    const found = this.found;
+    if (!found || found.items.length >= found.total) return;
+    const seq = this.seq;
+    this.moreBtn.disabled = true;
+    let page;
+    try {
+      page = await get(`/api/customers${query({ [found.kind]: found.q, limit: PAGE, offset: found.items.length })}`);
+    } catch (err) {
+      this.moreBtn.disabled = false;
+      errorToast(err);
+      return;
+    }
+    if (seq !== this.seq || found !== this.found) return;
+    const known = new Set(found.items.map((c) => c.id));
+    found.items.push(...page.items.filter((c) => !known.has(c.id)));
+    found.total = page.total;
+    const first = found.items.length - page.items.length;
+    this.renderResults();
+    // Keyboard users carry on from the first new result.
+    this.results.querySelectorAll(".result")[first]?.focus();
+  }
+
+  renderResults() {
+    const { items, total } = this.found;
+    this.moreBtn =
+      items.length < total
+        ? h(
+            "button",
+            { class: "btn btn-sm results-more", type: "button", onclick: () => this.more() },
+            tx("search.more", { n: Math.min(PAGE, total - items.length) }),
+          )
+        : null;
     fill(
       this.results,
-      h("p", { class: "results-count faint", i18n: "search.found", args: { n: page.total } }),
+      h(
+        "p",
+        { class: "results-count faint", role: "status" },
+        items.length < total ? tx("search.showing", { shown: items.length, n: total }) : tx("search.found", { n: total }),
+      ),
       h(
         "ul",
-        { class: "results", "aria-label": "" },
-        page.items.map((c) =>
+        { class: "results" },
+        items.map((c) =>
           h(
             "li",
             {},
@@ -86,8 +138,8 @@ export class CustomersView {
           ),
         ),
       ),
+      this.moreBtn,
     );
-    if (page.items.length === 1) this.open(page.items[0].id);
   }
 
   /** Load the open record again (e.g. after a language switch: the server's words change). */

@@ -75,6 +75,7 @@ export class StateControl {
     } else {
       setText(text, `state.${a.state}`);
     }
+    pill.title = text.textContent; // whole, where a narrow window cuts it short
     available.setAttribute("aria-pressed", String(a.state === "available"));
     breakBtn.setAttribute("aria-pressed", String(a.state === "break"));
     offline.setAttribute("aria-pressed", String(a.state === "offline"));

@@ -39,29 +39,31 @@ export function newRecord(msg) {
 
 // --- catalog from hello ---------------------------------------------------------------
 
-// Reasons the server sets by itself (not in hello.break_reasons).
-const SYSTEM_REASONS = {
-  "connection lost": { label_en: "Connection lost", label_zh: "连接中断" },
-  "missed offers": { label_en: "Missed offers", label_zh: "多次未接" },
-};
-
-function find(list, code) {
+/**
+ * A free code (queue, rule, skill, break reason, ...) as a {code, label_en, label_zh} item. The
+ * words come from the server: hello's lists (dispositions, break reasons, categories), then
+ * hello.names (config/names.yaml, every language), then `fallback` (e.g. a queue's display
+ * name), then the code itself.
+ */
+export function named(kind, code, list, fallback) {
   const item = (list || []).find((x) => x.code === code);
-  return item || { code, ...(SYSTEM_REASONS[code] || { label_en: code, label_zh: code }) };
+  if (item) return item;
+  const words = store.hello?.names?.[kind]?.[code] || {};
+  const en = words.en || fallback || code;
+  return { code, label_en: en, label_zh: words.zh || en };
 }
 
 export const catalog = {
-  disposition: (code) => find(store.hello?.dispositions, code),
-  breakReason: (code) => find(store.hello?.break_reasons, code),
-  category: (code) => find(store.hello?.complaint_categories, code),
+  disposition: (code) => named("disposition", code, store.hello?.dispositions),
+  breakReason: (code) => named("break_reason", code, store.hello?.break_reasons),
+  category: (code) => named("complaint_category", code, store.hello?.complaint_categories),
+  rule: (code) => named("rule", code),
+  skill: (code) => named("skill", code),
+  intent: (code) => named("intent", code),
   dispositions: () => store.hello?.dispositions || [],
   breakReasons: () => store.hello?.break_reasons || [],
   categories: () => store.hello?.complaint_categories || [],
-  queue: (name) => {
-    const q = store.queues.get(name);
-    const text = q?.display_name || name;
-    return { code: name, label_en: text, label_zh: text };
-  },
+  queue: (name) => named("queue", name, null, store.queues.get(name)?.display_name),
 };
 
 // --- persistence ----------------------------------------------------------------------

@@ -180,14 +180,15 @@ export class WrapupForm {
     return true;
   }
 
-  /** The server refused: let the agent fix and resend. */
-  failed(detail) {
+  /** The server refused ({key} or {raw}, see errorText): let the agent fix and resend. */
+  failed({ key, raw } = {}) {
     this.sending = false;
     this.submitBtn.disabled = false;
     this.submitBtn.replaceChildren(tx("wrapup.submit"), h("kbd", { text: "Ctrl+Enter" }));
-    if (detail) {
+    if (key) setText(this.errorEl, key);
+    else if (raw) {
       delete this.errorEl.dataset.i18n;
-      this.errorEl.textContent = detail;
+      this.errorEl.textContent = raw;
     }
   }
 

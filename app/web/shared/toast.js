@@ -1,6 +1,6 @@
 // Calm notices in the corner: errors stay a little longer, none shout.
 import { h, setText } from "./dom.js";
-import { t } from "./i18n.js";
+import { getLang, hasKey, t } from "./i18n.js";
 
 let region;
 
@@ -47,13 +47,32 @@ export function toast({ kind = "info", title, titleArgs, text, args, raw, timeou
   return dismiss;
 }
 
+/**
+ * What to tell the agent about an error from the server (an ApiError, or a websocket `error`
+ * message {code, detail, ref}), as {key} (an i18n key) or {raw} (the server's own sentence).
+ * The server writes its error sentences in English; they are matched by their stable fields
+ * instead: `err.<ref>.<code>` (what was asked and how it failed, e.g. err.state.set.conflict),
+ * else `err.code.<code>`. Only an English page may show the server's sentence as it is, when
+ * no key says more; every other language gets a sentence of its own, never raw English.
+ */
+export function errorText(err) {
+  const code = err?.code || "default";
+  const ref = err?.ref;
+  if (ref && hasKey(`err.${ref}.${code}`)) return { key: `err.${ref}.${code}` };
+  const sentence =
+    typeof err?.body?.message === "string" ? err.body.message : typeof err?.detail === "string" ? err.detail : null;
+  if (sentence && getLang() === "en") return { raw: sentence };
+  return { key: hasKey(`err.code.${code}`) ? `err.code.${code}` : "err.code.default" };
+}
+
+const TITLED = ["conflict", "not_found", "invalid", "forbidden"];
+
 /** An error from the server (ApiError or a websocket `error` message) as a toast. */
 export function errorToast(err) {
   if (err?.code === "network" || err?.status === 0) {
     return toast({ kind: "error", title: "err.title.default", text: "err.network" });
   }
-  const code = err?.code;
-  const known = ["conflict", "not_found", "invalid", "forbidden"];
-  const title = known.includes(code) ? `err.title.${code}` : "err.title.default";
-  return toast({ kind: "error", title, raw: err?.detail || err?.message || String(err) });
+  const title = TITLED.includes(err?.code) ? `err.title.${err.code}` : "err.title.default";
+  const { key, raw } = errorText(err);
+  return toast({ kind: "error", title, text: key, raw });
 }
