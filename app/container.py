@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.auth import passwords
+from app.auth.throttle import LoginGuard
 from app.customers.valuation import Valuation
 from app.db.uow import UnitOfWork
+from app.staff.accounts import AccountCache
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,3 +41,11 @@ class Hotline:
     redis: Any = None
     secret: str = ""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Built from the settings (app/auth/throttle.py, app/staff/accounts.py).
+    logins: LoginGuard = field(init=False)
+    accounts: AccountCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        passwords.configure(self.settings.password_hash_threads)
+        self.logins = LoginGuard.from_settings(self.settings)
+        self.accounts = AccountCache(ttl=self.settings.account_cache_seconds)

@@ -11,7 +11,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.auth.tokens import Principal, verify
 from app.container import Hotline
 from app.customers.valuation import Valuation
-from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
 from app.errors import Forbidden, Unauthorized
 from config.settings import Settings
@@ -55,14 +54,17 @@ def principal_from_token(hotline: Hotline, token: str | None) -> Principal:
 
 
 async def current_principal(hotline: Hotline, token: str | None) -> Principal:
-    """The token's agent as the database has them now: a deactivated agent or a changed role
-    takes effect at once, not when the token expires."""
+    """The token's agent as the account is now: a deactivated agent, a changed role or a
+    revoked token (logout, new password) takes effect at once, not when the token expires.
+    The account is read from an in-process cache the staff service clears on every change
+    (app/staff/accounts.py), so the common request runs no SQL for it."""
     claimed = principal_from_token(hotline, token)
-    async with hotline.uow() as uow:
-        agent = await StaffRepository(uow.session).get_agent(claimed.agent_id)
-    if agent is None or not agent.active:
+    account = await hotline.accounts.get(hotline.uow, claimed.agent_id)
+    if account is None or not account.active:
         raise Unauthorized("this account is no longer active")
-    return Principal(agent.id, agent.username, agent.role)
+    if account.token_version != claimed.version:
+        raise Unauthorized("this token was revoked (logged out or account changed); log in again")
+    return Principal(account.agent_id, account.username, account.role, account.token_version)
 
 
 def _require(role: str):  # type: ignore[no-untyped-def]

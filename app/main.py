@@ -23,13 +23,15 @@ from app.api import (
     staff,
     ws_agent,
 )
+from app.auth.redaction import install_token_redaction
 from app.contacts.console_config import load_console_config
 from app.contacts.wiring import build_live_path
 from app.container import Hotline
 from app.customers.valuation import Valuation, load_grading_config
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_async
-from app.errors import install_error_handlers
+from app.errors import AllowFromSpec, install_error_handlers, install_error_spec
+from app.input_guard import InputGuard
 from app.limits import BodySizeLimit
 from config.settings import Settings
 
@@ -91,8 +93,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         version="0.1.0",
         description="Contact-center server: routes calls and chats by customer grade and history.",
         lifespan=lifespan,
+        docs_url=None,  # served by app.api.pages from a package: no CDN, under a CSP
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_error_spec(app)
+    install_token_redaction()  # a safety net: no token reaches a log line
     for module in (
         health,
         auth,
@@ -108,5 +114,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     ):
         app.include_router(module.router)
     pages.mount_static(app)
+    # Outermost last: headers on every answer (a 413 too), the size limit before anything
+    # reads a body, and the strict reading of what the size limit let through.
+    app.add_middleware(AllowFromSpec, openapi=app.openapi)
+    app.add_middleware(InputGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(pages.SecurityHeaders)
     return app

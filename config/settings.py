@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     redis_prefix: str = "hotline:"
     secret_key: str = ""
     token_ttl_seconds: int = Field(12 * 3600, gt=0)
+    # Failed logins (docs/configuration.md): per address, per account, and the lockout.
+    login_window_seconds: float = Field(900.0, gt=0)
+    login_address_failures: int = Field(100, ge=1)
+    login_account_failures: int = Field(10, ge=1)
+    login_lockout_seconds: float = Field(900.0, ge=0)
+    # Threads that hash and check passwords, apart from everything else.
+    password_hash_threads: int = Field(2, ge=1, le=64)
+    # A websocket sends {"type": "auth", "token": ...} first, within this many seconds.
+    ws_auth_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    # How long a process trusts an account it read (active, role, token version) while another
+    # process may have changed it; changes made through this process apply at once.
+    account_cache_seconds: float = Field(5.0, ge=0, le=300)
     max_body_bytes: int = Field(1_000_000, gt=0)
     default_region: str = "CN"
     currency_symbol: str = "¥"
@@ -51,7 +63,16 @@ class Settings(BaseSettings):
     offer_timeout_seconds: float | None = Field(None, gt=0)
     wrapup_seconds: float | None = Field(None, ge=0)
     complaint_deadline_hours: float = Field(24.0, gt=0)
+    # Keys of the business's systems, sent as X-Api-Key to record purchases; comma-separated.
+    integration_keys: SecretStr = SecretStr("")
     config_file: Path | None = None
+
+    @field_validator("integration_keys")
+    @classmethod
+    def _strong_keys(cls, keys: SecretStr) -> SecretStr:
+        if any(len(k.strip()) < 16 for k in keys.get_secret_value().split(",") if k.strip()):
+            raise ValueError("each HOTLINE_INTEGRATION_KEYS key needs at least 16 characters")
+        return keys
 
     @field_validator("database_url")
     @classmethod

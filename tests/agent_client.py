@@ -22,7 +22,8 @@ class AgentClient:
     async def connect(self) -> AgentClient:
         headers = await self.live.login(self.username)
         token = headers["Authorization"].split()[1]
-        self.ws = await websockets.connect(f"{self.live.ws_url}/ws/agent?token={token}")
+        # As the console does: the token goes in the first message, never in the URL.
+        self.ws = await open_agent_socket(self.live.ws_url, token)
         await self.expect("hello")
         await self.send("ping")
         await self.expect("pong")  # everything the server sends on connect came before it
@@ -62,6 +63,13 @@ class AgentClient:
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+
+
+async def open_agent_socket(ws_url: str, token: str, query: str = "") -> Any:
+    """A /ws/agent socket, authenticated by its first message."""
+    ws = await websockets.connect(f"{ws_url}/ws/agent{query}")
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    return ws
 
 
 def _matches(message: dict[str, Any], kind: str, match: dict[str, Any]) -> bool:

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 
 from app.customers.grades import pyramid_report
 from app.customers.value_schemas import PyramidReport
 from app.deps import SupervisorUser, UoW, ValuationDep
 from app.errors import Invalid
+from app.schemas import IsoDateTime
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 
 @router.get("/pyramid")
 async def pyramid(
-    uow: UoW, _: SupervisorUser, valuation: ValuationDep, since: datetime | None = None
+    uow: UoW, _: SupervisorUser, valuation: ValuationDep, since: IsoDateTime | None = None
 ) -> PyramidReport:
     """Per grade: customers and share of value; with `since`, the moves between grades."""
     if since is not None and since.tzinfo is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.db.repositories.staff import StaffRepository
-from app.deps import AdminUser, AgentUser, SupervisorUser, UoW
+from app.deps import AdminUser, AgentUser, HotlineDep, SupervisorUser, UoW
 from app.staff.schemas import AgentCreate, AgentOut, AgentUpdate, QueueCreate, QueueOut, QueueUpdate
 from app.staff.service import create_agent, create_queue, get_agent, update_agent, update_queue
 
@@ -28,10 +28,15 @@ async def read_agent(agent_id: int, uow: UoW, _: SupervisorUser) -> AgentOut:
         return AgentOut.model_validate(await get_agent(uow, agent_id))
 
 
-@router.patch("/agents/{agent_id}")
-async def change_agent(agent_id: int, body: AgentUpdate, uow: UoW, user: AdminUser) -> AgentOut:
+@router.patch(
+    "/agents/{agent_id}",
+    responses={409: {"description": "it would leave no active admin"}},
+)
+async def change_agent(
+    agent_id: int, body: AgentUpdate, uow: UoW, user: AdminUser, hotline: HotlineDep
+) -> AgentOut:
     async with uow:
-        return await update_agent(uow, agent_id, body, user)
+        return await update_agent(uow, agent_id, body, user, hotline.accounts)
 
 
 @router.get("/queues")

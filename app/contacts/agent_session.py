@@ -6,10 +6,13 @@ pushes reach the socket through the agent notifier and the hub.
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.auth.tokens import Principal
 from app.contacts.commands import Accept, End, Reject, SaveNotes, Transfer
@@ -24,16 +27,41 @@ from app.contacts.messages import (
 )
 from app.contacts.notifier import screen_pop
 from app.contacts.presence import Presence
-from app.contacts.schemas import WrapupIn
+from app.contacts.schemas import (
+    AGENT_MESSAGES,
+    ChatSendMessage,
+    ContactEndMessage,
+    ContactTransferMessage,
+    LanguageSetMessage,
+    NotesSaveMessage,
+    OfferAcceptMessage,
+    OfferRejectMessage,
+    StateSetMessage,
+    WrapupMessage,
+)
 from app.contacts.service import ContactCenterService
 from app.db.models import Agent
 from app.db.repositories.interactions import InteractionRepository
-from app.errors import DomainError, Invalid, validation_message
+from app.errors import (
+    DomainError,
+    Internal,
+    Invalid,
+    TooLarge,
+    json_safe,
+    plain_refusal,
+    refused_value,
+    validation_message,
+)
+from app.i18n.names import current_names
+from app.input_guard import strict_loads
 from routing.records import ContactStatus
 
-STATES = ("available", "break", "offline")
+log = logging.getLogger(__name__)
+
 LANGUAGES = ("en", "zh")
-MAX_NOTES = 10_000
+# Characters in one frame: a wrap-up with 10,000 characters of notes and as many of complaint,
+# every one escaped as \uXXXX, fits; the server's own 16 MiB frame limit is far above this.
+MAX_FRAME = 256 * 1024
 
 
 async def contacts_today(service: ContactCenterService, agent_id: int) -> int:
@@ -82,6 +110,9 @@ class AgentSession:
             "wrapup_seconds": router.settings.wrapup_seconds,
             "offer_timeout_seconds": router.settings.offer_timeout,
             **self.console.as_hello(),
+            # Display names of free codes (queues, rules, skills, break reasons) in every
+            # language, from config/names.yaml: the console shows no raw code.
+            "names": current_names().table(),
         }
 
     def state(self) -> dict[str, Any]:
@@ -128,91 +159,125 @@ class AgentSession:
                 )
         return out
 
-    async def handle(self, message: Any) -> list[dict[str, Any]]:
-        """One message in; replies out (pushes from routing travel through the hub)."""
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise Invalid("each message is a JSON object with a string `type`")
-        kind = message["type"]
-        handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
-        if handler is None:
-            raise Invalid(f"unknown message type {kind[:64]!r}")
-        return await handler(message)
+    async def receive(self, frame: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """One websocket frame in; the replies out, or one `error` naming what is wrong.
 
-    async def _on_ping(self, _: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"type": "pong"}]
-
-    async def _on_state_set(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        state, reason = m.get("state"), m.get("reason")
-        if state not in STATES:
-            raise Invalid(f"state must be one of {', '.join(STATES)}", field="state")
-        if state == "break":
-            reasons = self.console.codes("break_reasons")
-            if not isinstance(reason, str) or reason not in reasons:
-                raise Invalid(f"a break needs a reason: one of {', '.join(sorted(reasons))}")
-        await self.presence.set_state(self.agent, state, reason if state == "break" else None)
-        return []
-
-    async def _on_language_set(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        """The console switched language: what is on screen comes again in the new one."""
-        lang = m.get("language")
-        if lang not in LANGUAGES:
-            raise Invalid(f"language must be one of {', '.join(LANGUAGES)}", field="language")
-        self.lang = lang
-        return [{"type": "language", "language": lang}, *await self.live_messages()]
-
-    def _contact_id(self, m: dict[str, Any]) -> str:
-        cid = m.get("contact_id")
-        if isinstance(cid, bool) or not isinstance(cid, str | int):
-            raise Invalid("contact_id is required", field="contact_id")
-        text = str(cid)
-        if not text.isascii() or not text.isdigit() or len(text) > 18:
-            raise Invalid("contact_id must be a contact's number", field="contact_id")
-        return text
-
-    async def _on_offer_accept(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        await self.service.accept(Accept(self._contact_id(m), self.agent.id))
-        return []
-
-    async def _on_offer_reject(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        reason = m.get("reason") or "rejected"
-        if not isinstance(reason, str):
-            raise Invalid("reason must be text", field="reason")
-        await self.service.reject(Reject(self._contact_id(m), self.agent.id, reason[:200]))
-        return []
-
-    async def _on_contact_end(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        cid = self._contact_id(m)
-        await self.service.end(End(cid, "agent", "completed", self.agent.id))
-        return []
-
-    async def _on_contact_transfer(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        queue = m.get("queue")
-        if not isinstance(queue, str) or not queue or len(queue) > 64:
-            raise Invalid("queue is required", field="queue")
-        cid = self._contact_id(m)
-        leg = await self.service.transfer(Transfer(cid, self.agent.id, queue))
-        return [{"type": "contact.transferred", "contact_id": cid, "to": leg.id}]
-
-    async def _on_notes_save(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        cid = self._contact_id(m)
-        notes = m.get("notes")
-        if not isinstance(notes, str) or len(notes) > MAX_NOTES:
-            raise Invalid(f"notes must be text of at most {MAX_NOTES} characters", field="notes")
-        at = await self.service.save_notes(SaveNotes(cid, self.agent.id, notes))
-        return [{"type": "notes.saved", "contact_id": cid, "saved_at": iso(at)}]
-
-    async def _on_wrapup(self, m: dict[str, Any]) -> list[dict[str, Any]]:
+        Nothing a client sends ends its session: a frame that is not JSON, too large, nested
+        too deep, of an unknown type or the wrong shape gets an `error`, and so does a frame
+        that fails in an unforeseen way (logged with its traceback). Pushes from routing
+        travel through the hub, not through here."""
+        ref: str | None = None
+        ref_id: str | int | None = None
         try:
-            data = WrapupIn.model_validate({k: v for k, v in m.items() if k not in ("type", "id")})
-        except ValidationError as exc:
-            raise Invalid(validation_message(exc.errors())) from exc
-        interaction_id, complaint_id = await self.service.wrap_up(self.principal, data)
-        saved = {"type": "wrapup.saved", "contact_id": data.contact_id}
-        return [saved | {"interaction_id": interaction_id, "complaint_id": complaint_id}]
+            text = frame.get("text")
+            if text is None:
+                raise Invalid("send JSON text frames, not binary")
+            if len(text) > MAX_FRAME:
+                raise TooLarge(
+                    f"a message is at most {MAX_FRAME} characters; this one has {len(text)}"
+                )
+            raw = strict_loads(text, root="message")
+            if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+                raise Invalid("each message is a JSON object with a string `type`")
+            model = AGENT_MESSAGES.get(raw["type"])
+            if model is None:
+                raise Invalid(f"unknown message type {raw['type'][:64]!r}", field="type")
+            ref = raw["type"]
+            if isinstance(raw.get("id"), str | int) and not isinstance(raw.get("id"), bool):
+                ref_id = raw["id"] if len(str(raw["id"])) <= 64 else None
+            try:
+                message = model.model_validate(raw)
+            except ValidationError as exc:
+                raise Invalid(validation_message(exc.errors())) from exc
+            replies = await self._handle(message)
+            return [r | ({"ref_id": ref_id} if ref_id is not None else {}) for r in replies]
+        except DomainError as exc:
+            return [error_message(exc, ref, ref_id)]
+        except Exception as exc:
+            reason = refused_value(exc)
+            if reason is not None:  # a value the database cannot hold, as over HTTP
+                return [error_message(Invalid(plain_refusal(reason)), ref, ref_id)]
+            log.exception("agent %s: message %s failed", self.aid, ref)
+            failed = Internal("the server failed to handle this message; it is logged")
+            return [error_message(failed, ref, ref_id)]
 
-    async def _on_chat_send(self, m: dict[str, Any]) -> list[dict[str, Any]]:
-        raise DomainError("chat messages are not served yet: the chat channel is not built")
+    async def _handle(self, m: BaseModel) -> list[dict[str, Any]]:
+        match m:
+            case StateSetMessage():
+                return await self._state_set(m)
+            case LanguageSetMessage():
+                self.lang = m.language
+                return [{"type": "language", "language": m.language}, *await self.live_messages()]
+            case OfferAcceptMessage():
+                await self.service.accept(Accept(m.contact_id, self.agent.id))
+                return []
+            case OfferRejectMessage():
+                reason = m.reason or "rejected"
+                await self.service.reject(Reject(m.contact_id, self.agent.id, reason))
+                return []
+            case ContactEndMessage():
+                await self.service.end(End(m.contact_id, "agent", "completed", self.agent.id))
+                return []
+            case ContactTransferMessage():
+                leg = await self.service.transfer(Transfer(m.contact_id, self.agent.id, m.queue))
+                return [{"type": "contact.transferred", "contact_id": m.contact_id, "to": leg.id}]
+            case NotesSaveMessage():
+                at = await self.service.save_notes(SaveNotes(m.contact_id, self.agent.id, m.notes))
+                return [{"type": "notes.saved", "contact_id": m.contact_id, "saved_at": iso(at)}]
+            case WrapupMessage():
+                interaction_id, complaint_id = await self.service.wrap_up(self.principal, m)
+                return [
+                    {
+                        "type": "wrapup.saved",
+                        "contact_id": m.contact_id,
+                        "interaction_id": interaction_id,
+                        "complaint_id": complaint_id,
+                    }
+                ]
+            case ChatSendMessage():
+                raise DomainError("chat messages are not served yet: the chat channel is not built")
+            case _:  # ping
+                return [{"type": "pong"}]
+
+    async def _state_set(self, m: StateSetMessage) -> list[dict[str, Any]]:
+        if m.state == "break":
+            reasons = self.console.codes("break_reasons")
+            if m.reason not in reasons:
+                raise Invalid(
+                    f"a break needs a reason: one of {', '.join(sorted(reasons))}", field="reason"
+                )
+        await self.presence.set_state(self.agent, m.state, m.reason if m.state == "break" else None)
+        return []
 
 
 def error_message(exc: DomainError, ref: Any, ref_id: Any) -> dict[str, Any]:
-    return {"type": "error", "code": exc.code, "detail": exc.message, "ref": ref, "ref_id": ref_id}
+    message = {
+        "type": "error",
+        "code": exc.code,
+        "detail": exc.message,
+        "ref": ref,
+        "ref_id": ref_id,
+    }
+    return json_safe(message)  # type: ignore[no-any-return]
+
+
+class StrictJSONSocket:
+    """The agent's socket, writing strict JSON: never a bare `NaN` (which a browser's
+    `JSON.parse` refuses, leaving the agent with no offer card) nor a lone surrogate (which
+    cannot be sent as UTF-8 and would end the socket). Input is checked for both; this keeps
+    a value that got past the checks from breaking the console."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        try:
+            text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            text.encode("utf-8")
+        except ValueError:  # UnicodeEncodeError is one
+            log.exception("unsafe value in a %s message; sent with it replaced", data.get("type"))
+            text = json.dumps(json_safe(data), separators=(",", ":"), ensure_ascii=False)
+        await self.socket.send_text(text)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        await self.socket.close(code=code, reason=reason)

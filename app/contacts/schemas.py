@@ -1,18 +1,52 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
 
 from app.interactions.schemas import InteractionOut
 from app.schemas import Input, Output, small_mapping
 
 Channel = Literal["voice", "chat"]
+MAX_CONTACT_DIGITS = 18  # every 18-digit number fits the 64-bit id column
+
+
+def _number_as_text(value: Any) -> Any:
+    # The console sends contact ids as text; scripts often send numbers. Not booleans.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _contact_number(value: str) -> str:
+    if not (value.isascii() and value.isdigit() and 0 < len(value) <= MAX_CONTACT_DIGITS):
+        raise ValueError(f"a contact id is a number of at most {MAX_CONTACT_DIGITS} digits")
+    return value
+
+
+ContactId = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_contact_number)]
 
 
 class ContactCreate(Input):
     """A call or chat arriving: who it is from, which queue, what the customer wants."""
+
+    # `from` or `customer_id` says whose contact it is: one of them is needed.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["from"], "properties": {"from": {"type": "string"}}},
+                {"required": ["customer_id"], "properties": {"customer_id": {"type": "integer"}}},
+            ]
+        }
+    )
 
     channel: Channel
     from_: str | None = Field(None, alias="from", max_length=320, description="phone or e-mail")
@@ -61,7 +95,7 @@ class ComplaintInWrapup(Input):
 
 
 class WrapupIn(Input):
-    contact_id: str = Field(min_length=1, max_length=32)
+    contact_id: ContactId
     disposition: str = Field(min_length=1, max_length=64)
     notes: str = Field("", max_length=10_000)
     complaint: ComplaintInWrapup | None = None
@@ -73,3 +107,97 @@ class WrapupIn(Input):
         if value is not None and value.tzinfo is None:
             raise ValueError("callback_at needs a timezone")
         return value
+
+
+# What the agent console sends on /ws/agent (docs/websocket.md), one model per `type`.
+# Unknown fields are refused and each field has its type: a frame is checked whole before it
+# reaches the service, so a wrong shape is an `error` reply, never a broken session.
+
+
+def _request_id(value: str | int | None) -> str | int | None:
+    if isinstance(value, str) and len(value) > 64:
+        raise ValueError("an id is at most 64 characters")
+    if isinstance(value, int) and abs(value) > 2**53:  # what a browser's number holds exactly
+        raise ValueError("an id is a number of at most 2**53")
+    return value
+
+
+RequestId = Annotated[StrictStr | StrictInt | None, AfterValidator(_request_id)]
+
+
+class AgentMessage(BaseModel):
+    """Every agent → server message may carry an `id`; replies and errors echo it. Text is
+    taken as typed (notes keep their spaces)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: RequestId = None
+
+
+class PingMessage(AgentMessage):
+    type: Literal["ping"]
+
+
+class StateSetMessage(AgentMessage):
+    type: Literal["state.set"]
+    state: Literal["available", "break", "offline"]
+    reason: StrictStr | None = Field(None, max_length=64, description="for a break: its code")
+
+
+class LanguageSetMessage(AgentMessage):
+    type: Literal["language.set"]
+    language: Literal["en", "zh"]
+
+
+class ContactMessage(AgentMessage):
+    contact_id: ContactId
+
+
+class OfferAcceptMessage(ContactMessage):
+    type: Literal["offer.accept"]
+
+
+class OfferRejectMessage(ContactMessage):
+    type: Literal["offer.reject"]
+    reason: StrictStr | None = Field(None, max_length=200)
+
+
+class ContactEndMessage(ContactMessage):
+    type: Literal["contact.end"]
+
+
+class ContactTransferMessage(ContactMessage):
+    type: Literal["contact.transfer"]
+    queue: StrictStr = Field(min_length=1, max_length=64)
+
+
+class NotesSaveMessage(ContactMessage):
+    type: Literal["notes.save"]
+    notes: StrictStr = Field(max_length=10_000)
+
+
+class ChatSendMessage(ContactMessage):
+    type: Literal["chat.send"]
+    text: StrictStr = Field(min_length=1, max_length=10_000)
+
+
+class WrapupMessage(WrapupIn):
+    type: Literal["wrapup"]
+    id: RequestId = None
+
+
+AGENT_MESSAGES: dict[str, type[BaseModel]] = {
+    model.model_fields["type"].annotation.__args__[0]: model  # type: ignore[union-attr]
+    for model in (
+        PingMessage,
+        StateSetMessage,
+        LanguageSetMessage,
+        OfferAcceptMessage,
+        OfferRejectMessage,
+        ContactEndMessage,
+        ContactTransferMessage,
+        NotesSaveMessage,
+        ChatSendMessage,
+        WrapupMessage,
+    )
+}

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from app.schemas import Input, Output, Text200, small_mapping
+from app.schemas import Input, Output, Patch, Text200, small_mapping
 
 Phones = list[str]
 
@@ -26,7 +26,8 @@ class CustomerCreate(Input):
     _attrs = field_validator("attributes")(small_mapping)
 
 
-class CustomerUpdate(Input):
+class CustomerUpdate(Patch):
+    clearable = frozenset({"company", "account_manager_id", "version"})  # null: clear / no check
     name: Text200 | None = None
     phones: list[str] | None = Field(None, max_length=10)
     emails: list[str] | None = Field(None, max_length=10)
@@ -37,6 +38,13 @@ class CustomerUpdate(Input):
     consent_marketing: bool | None = None
     consent_recording: bool | None = None
     attributes: dict[str, Any] | None = None
+    version: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="The record's version as you read it: when given, the update is refused "
+        "with 409 if someone changed the customer since.",
+    )
 
     _attrs = field_validator("attributes")(small_mapping)
 
@@ -54,6 +62,7 @@ class CustomerOut(Output):
     consent_marketing: bool
     consent_recording: bool
     attributes: dict[str, Any]
+    version: int
     created_at: datetime
     updated_at: datetime
 

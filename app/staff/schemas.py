@@ -3,14 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
-from app.schemas import Input, Output, Text200
+from app.schemas import Input, Output, Patch, Text200
 
 Role = Literal["agent", "supervisor", "admin"]
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 SkillName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.-]+$")]
+# Passwords are taken exactly as typed: every other input string is stripped (app.schemas.Input),
+# and a password " secret " must not log in as "secret".
+Password = Annotated[str, StringConstraints(strip_whitespace=False), Field(max_length=200)]
+NewPassword = Annotated[Password, Field(min_length=8)]
 
 
 def _skills(value: dict[str, int] | None) -> dict[str, int] | None:
@@ -22,7 +26,7 @@ def _skills(value: dict[str, int] | None) -> dict[str, int] | None:
 class AgentCreate(Input):
     username: Name
     display_name: Text200
-    password: str = Field(min_length=8, max_length=200)
+    password: NewPassword
     role: Role = "agent"
     skills: dict[SkillName, Proficiency] = Field(default_factory=dict)
     languages: list[Annotated[str, Field(min_length=2, max_length=16)]] = Field(
@@ -36,9 +40,10 @@ class AgentCreate(Input):
     _s = field_validator("skills")(_skills)
 
 
-class AgentUpdate(Input):
+class AgentUpdate(Patch):
+    clearable = frozenset({"team", "sip_uri"})  # null clears these only
     display_name: Text200 | None = None
-    password: str | None = Field(None, min_length=8, max_length=200)
+    password: NewPassword | None = None
     role: Role | None = None
     skills: dict[SkillName, Proficiency] | None = None
     languages: list[Annotated[str, Field(min_length=2, max_length=16)]] | None = None
@@ -75,7 +80,8 @@ class QueueCreate(Input):
     overflow_queue: Name | None = None
 
 
-class QueueUpdate(Input):
+class QueueUpdate(Patch):
+    clearable = frozenset({"overflow_queue"})  # null clears this only
     display_name: Text200 | None = None
     skills: list[SkillName] | None = Field(None, max_length=20)
     sla_seconds: int | None = Field(None, ge=1, le=86_400)

@@ -113,6 +113,7 @@ async def test_unauthenticated_socket_is_refused(live: LiveServer) -> None:
     import websockets
 
     with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
-        async with websockets.connect(f"{live.ws_url}/ws/agent?token=forged.token") as ws:
+        async with websockets.connect(f"{live.ws_url}/ws/agent") as ws:
+            await ws.send('{"type": "auth", "token": "forged.token"}')
             await ws.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401

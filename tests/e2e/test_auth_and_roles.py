@@ -24,7 +24,7 @@ ROLE_TABLE = [
     ("PATCH", "/api/customers/{customer_id}", "agent"),
     ("GET", "/api/customers/{customer_id}/profile", "agent"),
     ("GET", "/api/customers/{customer_id}/interactions", "agent"),
-    ("POST", "/api/customers/{customer_id}/transactions", "agent"),
+    ("POST", "/api/customers/{customer_id}/transactions", "admin"),
     ("GET", "/api/customers/{customer_id}/transactions", "agent"),
     ("POST", "/api/complaints", "agent"),
     ("GET", "/api/complaints", "agent"),
@@ -284,6 +284,11 @@ async def test_deactivation_and_role_changes_apply_to_live_tokens(api: Api) -> N
     me = (await api.client.get("/api/auth/me", headers=headers)).json()
     r = await api.request("PATCH", f"/api/agents/{me['id']}", json={"role": "supervisor"})
     assert r.status_code == 200
+    # A new role revokes the tokens issued for the old one; a new login carries the new role.
+    r = await api.client.get("/api/agents", headers=headers)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    api.tokens.pop("alice")
+    headers = await api.login("alice")
     assert (await api.client.get("/api/agents", headers=headers)).status_code == 200
     r = await api.request("PATCH", f"/api/agents/{me['id']}", json={"active": False})
     assert r.status_code == 200

@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from config.settings import Settings
-from tests.agent_client import AgentClient
+from tests.agent_client import AgentClient, open_agent_socket
 from tests.conftest import LiveServer, add_agent, make_settings
 
 
@@ -38,6 +38,6 @@ async def test_deactivating_an_agent_closes_their_socket_within_a_second(
     record = live.app.state.hotline.center.router.store.agent(str(agent_id))
     assert record is None or not record.presence.can_take("voice")
     # And the account cannot come back in.
-    again = await websockets.connect(f"{live.ws_url}/ws/agent?token=stale")
+    again = await open_agent_socket(live.ws_url, live.tokens["carol2"])
     with pytest.raises(websockets.ConnectionClosed):
         await again.recv()

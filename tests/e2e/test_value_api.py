@@ -72,7 +72,7 @@ async def test_profile_filters_override_and_pyramid(api: Api) -> None:
     assert "strategic partner" in pinned_zh["grade_reason"]  # the override's reason, as typed
     bad = {**body, "grade": "platinum"}
     r = await api.request("PUT", f"/api/customers/{ids[0]}/grade-override", json=bad, as_="super")
-    assert r.status_code == 422 and "platinum" in r.json()["detail"]
+    assert r.status_code == 422 and "platinum" in r.json()["message"]
     past = {**body, "expires_at": "2001-01-01T00:00:00Z"}
     r = await api.request("PUT", f"/api/customers/{ids[1]}/grade-override", json=past, as_="super")
     assert r.status_code == 422

@@ -88,3 +88,32 @@ def test_passwords_are_argon2id() -> None:
     assert verify_password(hashed, "correct-horse-1")
     assert not verify_password(hashed, "wrong")
     assert not verify_password("not-a-hash", "correct-horse-1")
+
+
+def test_the_token_version_is_signed_in() -> None:
+    versioned = Principal(7, "alice", "agent", version=4)
+    assert verify(SECRET, issue(SECRET, versioned, NOW, 60), NOW) == versioned
+    body, sig = issue(SECRET, versioned, NOW, 60).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["v"] = 5  # a revoked token cannot be brought up to date
+    assert verify(SECRET, _b64(json.dumps(claims).encode()) + "." + sig, NOW) is None
+
+
+@pytest.mark.parametrize("version", ["4", 4.0, None, True])
+def test_a_version_that_is_not_an_integer_is_refused(version: object) -> None:
+    import hashlib
+    import hmac
+
+    claims = {"sub": 7, "u": "alice", "r": "agent", "v": version, "exp": NOW + 60}
+    body = _b64(json.dumps(claims).encode())
+    sig = _b64(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest())
+    assert verify(SECRET, f"{body}.{sig}", NOW) is None
+
+
+def test_tokens_from_before_versions_are_version_0() -> None:
+    import hashlib
+    import hmac
+
+    body = _b64(json.dumps({"sub": 7, "u": "alice", "r": "agent", "exp": NOW + 60}).encode())
+    sig = _b64(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest())
+    assert verify(SECRET, f"{body}.{sig}", NOW) == Principal(7, "alice", "agent", 0)

@@ -28,6 +28,8 @@ class Agent(Base):
     chat_capacity: Mapped[int] = mapped_column(Integer, default=3)
     sip_uri: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tokens carry the version they were issued at; bumping it revokes every older token.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,9 +1,9 @@
 // The agent console: sign-in, the /ws/agent conversation, and the wiring between the parts.
-import { ApiError, get, login, session, setUnauthorizedHandler, wsUrl } from "../shared/api.js";
+import { ApiError, get, login, revoke, session, setUnauthorizedHandler, wsUrl } from "../shared/api.js";
 import { fill, isTyping, setText } from "../shared/dom.js";
-import { applyI18n, getLang, onLangChange, setLang, t } from "../shared/i18n.js";
+import { applyI18n, getLang, hasKey, onLangChange, setLang, t } from "../shared/i18n.js";
 import { icon } from "../shared/icons.js";
-import { errorToast, toast } from "../shared/toast.js";
+import { errorText, errorToast, toast } from "../shared/toast.js";
 import { ContactView } from "./contact.js";
 import { installShortcuts } from "./keys.js";
 import { customerName, OfferCard } from "./offer.js";
@@ -61,8 +61,13 @@ async function onLoginSubmit(e) {
     if (ex instanceof ApiError && (ex.status === 401 || ex.status === 422)) setText(err, "login.failed");
     else if (ex instanceof ApiError && ex.status === 0) setText(err, "err.network");
     else {
-      delete err.dataset.i18n;
-      err.textContent = ex.message;
+      // Never the server's English sentence in another language: see errorText.
+      const { key, raw } = errorText(ex);
+      if (key) setText(err, key);
+      else {
+        delete err.dataset.i18n;
+        err.textContent = raw;
+      }
     }
   } finally {
     btn.disabled = false;
@@ -97,9 +102,14 @@ function logout() {
     return;
   }
   if (socket?.isOpen) socket.send("state.set", { state: "offline" });
+  const token = session.token;
   forgetSession();
-  // Give the offline message a moment to leave before the socket closes.
-  setTimeout(() => endSession("login.signed_out"), 150);
+  // Give the offline message a moment to leave before the socket closes; then revoke the
+  // token on the server, so it is worth nothing even if it was copied.
+  setTimeout(() => {
+    endSession("login.signed_out");
+    revoke(token);
+  }, 150);
 }
 
 // --- the console ------------------------------------------------------------------------
@@ -110,6 +120,9 @@ function startConsole() {
   $("login").hidden = true;
   $("app").hidden = false;
   $("agent-name").textContent = store.me?.display_name || store.me?.username || "";
+  // Signed in: focus the state buttons (the next thing to do is to become available), not
+  // the page body.
+  $("go-available").focus();
   for (const r of store.contacts.values()) ensureView(r);
   if (!store.selected && store.contacts.size) store.selected = [...store.contacts.keys()][0];
   renderAll();
@@ -120,10 +133,16 @@ function startConsole() {
     .catch(() => {});
   // The server renders its words (explanations, reasons) in the language asked for here, and
   // in the new one after "language.set".
-  socket = new AgentSocket(() => `${wsUrl("/ws/agent")}&lang=${encodeURIComponent(getLang())}`);
+  socket = new AgentSocket(
+    () => wsUrl("/ws/agent", { lang: getLang() }),
+    () => session.token,
+  );
   socket.addEventListener("status", (e) => onStatus(e.detail));
   socket.addEventListener("message", (e) => onMessage(e.detail));
-  socket.addEventListener("denied", (e) => endSession(e.detail.code === 4403 ? "login.forbidden" : "login.expired"));
+  // 4403 also ends a session revoked by a new password or a sign-out elsewhere: only a
+  // deactivated account "cannot use the console"; the others may sign in again.
+  const deactivated = (d) => d.code === 4403 && /deactivated/.test(d.reason || "");
+  socket.addEventListener("denied", (e) => endSession(deactivated(e.detail) ? "login.forbidden" : "login.expired"));
   socket.start();
   clearInterval(ticker);
   ticker = setInterval(tick, 1000);
@@ -232,7 +251,10 @@ const handlers = {
     const entry = store.offers.get(m.contact_id);
     removeOffer(m.contact_id);
     if (entry && m.cause && m.cause !== "rejected") {
-      toast({ kind: "info", text: `offer.cancelled.${m.cause}` });
+      // Worded from what the server says happened (cause, and its reason in the page's
+      // language), never a guess such as "went to another agent".
+      const key = hasKey(`offer.cancelled.${m.cause}`) ? `offer.cancelled.${m.cause}` : "offer.cancelled.other";
+      toast({ kind: "info", text: key, args: { reason: m.reason || t("common.unknown") } });
     }
     renderAll();
   },
@@ -266,6 +288,7 @@ const handlers = {
     if (r.phase === "live" && (r.notes || "") !== (r.notesSaved ?? "")) view.saveNotes();
     if (isNew) {
       store.selected = id;
+      setView("work"); // accepted while reading a record: the contact is what matters now
       if (!isTyping()) setTimeout(() => view.focus(), 0);
     }
     persist();
@@ -337,6 +360,8 @@ const handlers = {
     r.saved = { interaction_id: m.interaction_id, complaint_id: m.complaint_id ?? null };
     views.get(r.id)?.update();
     toast({ kind: "success", text: "wrapup.saved", timeout: 3000 });
+    // The save button is gone: on to "Done" (unless the agent already works elsewhere).
+    if (store.selected === r.id && !isTyping()) views.get(r.id)?.focus();
     loadProfile(r); // the record now holds this interaction (and complaint)
     persist();
     renderAll();
@@ -352,7 +377,7 @@ const handlers = {
       if (m.code === "not_found") removeOffer(contactId);
       else card?.reopen();
     } else if (type === "wrapup" && contactId != null) {
-      views.get(contactId)?.form?.failed(m.detail);
+      views.get(contactId)?.form?.failed(errorText({ code: m.code, detail: m.detail, ref: type }));
     } else if (type === "chat.send" && contactId != null) {
       views.get(contactId)?.sendFailed();
     } else if (type === "notes.save" && contactId != null) {
@@ -363,7 +388,7 @@ const handlers = {
       const v = views.get(contactId);
       if (v) v.endBtn.disabled = false;
     }
-    errorToast({ code: m.code, detail: m.detail });
+    errorToast({ code: m.code, detail: m.detail, ref: type });
     renderAll();
   },
 
@@ -554,6 +579,15 @@ function setView(name) {
   const work = name === "work";
   $("view-work").hidden = !work;
   $("view-customers").hidden = work;
+  // Open offers go with the agent: at the top of the work column, or pinned above the
+  // customer record, so one keeps ringing in view (and answerable) whatever is open.
+  const offers = $("offers");
+  const slot = work ? $("view-work").querySelector(".work-col") : $("record-offers");
+  if (offers.parentElement !== slot) {
+    const hadFocus = offers.contains(document.activeElement);
+    slot.prepend(offers);
+    if (hadFocus) topOfferCard()?.acceptBtn.focus();
+  }
   $(work ? "nav-work" : "nav-customers").setAttribute("aria-current", "page");
   $(work ? "nav-customers" : "nav-work").removeAttribute("aria-current");
 }

@@ -6,9 +6,11 @@ const PING_EVERY = 20000;
 const SILENCE_LIMIT = 45000;
 
 export class AgentSocket extends EventTarget {
-  constructor(urlFn) {
+  /** `urlFn` gives the URL (no token in it), `tokenFn` the bearer token sent first. */
+  constructor(urlFn, tokenFn) {
     super();
     this.urlFn = urlFn;
+    this.tokenFn = tokenFn;
     this.ws = null;
     this.attempt = 0;
     this.status = "idle"; // idle | connecting | open | waiting | closed
@@ -68,6 +70,9 @@ export class AgentSocket extends EventTarget {
     this.ws = ws;
     ws.onopen = () => {
       if (ws !== this.ws) return;
+      // Authenticate with the first message, not the URL (URLs end up in logs); the server
+      // answers with `hello`, or closes with 4401.
+      ws.send(JSON.stringify({ type: "auth", token: this.tokenFn() || "" }));
       this.lastHeard = Date.now();
       this.setStatus("open");
       this.attempt = 0;
@@ -93,7 +98,7 @@ export class AgentSocket extends EventTarget {
       if (event.code === 4401 || event.code === 4403) {
         this.stopped = true;
         this.setStatus("closed");
-        this.dispatchEvent(new CustomEvent("denied", { detail: { code: event.code } }));
+        this.dispatchEvent(new CustomEvent("denied", { detail: { code: event.code, reason: event.reason } }));
         return;
       }
       if (this.stopped) {

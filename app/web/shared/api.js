@@ -5,7 +5,8 @@ const AGENT_KEY = "hotline.agent";
 
 export class ApiError extends Error {
   constructor(status, body) {
-    const detail = (body && (body.detail || body.message)) || `HTTP ${status}`;
+    // `message` is the one readable line every error has (a 422's `detail` is a list).
+    const detail = (body && (body.message || body.detail)) || `HTTP ${status}`;
     super(typeof detail === "string" ? detail : JSON.stringify(detail));
     this.status = status;
     this.code = body?.code || codeFor(status);
@@ -99,8 +100,19 @@ export async function login(username, password) {
   return data;
 }
 
-/** ws:// or wss:// URL on this server with the token as a query parameter. */
-export function wsUrl(path) {
+/** Revoke a token on the server: every session of the account ends (best effort). */
+export async function revoke(token) {
+  if (!token) return;
+  try {
+    await fetch("/api/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    // Offline: the token still expires on its own.
+  }
+}
+
+/** ws:// or wss:// URL on this server. No token in it: URLs end up in logs; the socket sends
+ * the token in its first message (socket.js). */
+export function wsUrl(path, params = {}) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${proto}//${location.host}${path}?token=${encodeURIComponent(session.token || "")}`;
+  return `${proto}//${location.host}${path}${query(params)}`;
 }
