@@ -26,6 +26,22 @@ PROJECTED = (
 )
 """The columns the live path's events decide (see app/contacts/projector.py)."""
 
+CARD = (
+    Interaction.id,
+    Interaction.customer_id,
+    Interaction.channel,
+    Interaction.queue,
+    Interaction.intent,
+    Interaction.from_address,
+    Interaction.attributes,
+    Interaction.ivr_path,
+    Interaction.created_at,
+    Interaction.answered_at,
+    Interaction.status,
+    Interaction.notes,
+)
+"""What an agent's card shows of a contact."""
+
 
 class InteractionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -50,22 +66,12 @@ class InteractionRepository:
 
     async def card(self, interaction_id: int) -> Any | None:
         """What an agent's offer card shows of a contact (no routing log, no transcript)."""
-        columns = [
-            Interaction.id,
-            Interaction.customer_id,
-            Interaction.channel,
-            Interaction.queue,
-            Interaction.intent,
-            Interaction.from_address,
-            Interaction.attributes,
-            Interaction.ivr_path,
-            Interaction.created_at,
-            Interaction.answered_at,
-            Interaction.status,
-            Interaction.notes,
-        ]
-        stmt = select(*columns).where(Interaction.id == interaction_id)
-        return (await self.session.execute(stmt)).one_or_none()
+        return (await self.cards([interaction_id])).get(interaction_id)
+
+    async def cards(self, ids: list[int]) -> dict[int, Any]:
+        """:meth:`card` for many contacts, in one statement."""
+        stmt = select(*CARD).where(Interaction.id.in_(ids))
+        return {row.id: row for row in await self.session.execute(stmt)}
 
     async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The columns the live-path projector writes, for these contacts (plain dicts: the

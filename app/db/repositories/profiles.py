@@ -1,0 +1,115 @@
+"""All SQL of the customer profile (the 360 view and the screen pop), for many customers at
+once: one statement per part, whatever the number of customers (see app/db/loader.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import (
+    Agent,
+    Complaint,
+    Customer,
+    CustomerValueRow,
+    GradeOverrideRow,
+    Interaction,
+)
+from app.db.models.complaints import OPEN_STATUSES
+
+HEAVY = ("routing_explanation", "transcript")
+"""Interaction columns a screen pop leaves out: the record has them, the card does not."""
+
+
+class ProfileRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def customers(self, ids: Sequence[int]) -> dict[int, Customer]:
+        rows = await self.session.execute(select(Customer).where(Customer.id.in_(ids)))
+        return {c.id: c for c in rows.scalars()}
+
+    async def recent_interactions(
+        self, customer_ids: Sequence[int], limit: int, *, with_logs: bool
+    ) -> dict[int, list[Any]]:
+        """Each customer's latest ``limit`` interactions, newest first: ORM rows, or — without
+        logs — plain rows lacking the routing log and the transcript."""
+        order = (Interaction.created_at.desc(), Interaction.id.desc())
+        rank = func.row_number().over(partition_by=Interaction.customer_id, order_by=order)
+        columns = [c for c in Interaction.__table__.c if with_logs or c.key not in HEAVY]
+        ranked = (
+            select(*columns, rank.label("rank"))
+            .where(Interaction.customer_id.in_(customer_ids))
+            .subquery()
+        )
+        stmt = (
+            select(ranked)
+            .where(ranked.c.rank <= limit)
+            .order_by(ranked.c.customer_id, ranked.c.rank)
+        )
+        found: dict[int, list[Any]] = defaultdict(list)
+        if with_logs:
+            orm = select(Interaction).from_statement(stmt)
+            for i in (await self.session.execute(orm)).scalars():
+                found[i.customer_id].append(i)
+        else:
+            for row in await self.session.execute(stmt):
+                found[row.customer_id].append(row)
+        return found
+
+    async def interaction_stats(
+        self, customer_ids: Sequence[int]
+    ) -> dict[int, tuple[int, float | None, int]]:
+        """Per customer: interactions, average rating, ratings given."""
+        stmt = (
+            select(
+                Interaction.customer_id,
+                func.count(),
+                func.avg(Interaction.rating),
+                func.count(Interaction.rating),
+            )
+            .where(Interaction.customer_id.in_(customer_ids))
+            .group_by(Interaction.customer_id)
+        )
+        return {
+            cid: (int(n), float(avg) if avg is not None else None, int(rated))
+            for cid, n, avg, rated in await self.session.execute(stmt)
+        }
+
+    async def open_complaints(
+        self, customer_ids: Sequence[int], limit: int
+    ) -> dict[int, list[Complaint]]:
+        """Each customer's open complaints, the nearest deadline first."""
+        stmt = (
+            select(Complaint)
+            .where(Complaint.customer_id.in_(customer_ids), Complaint.status.in_(OPEN_STATUSES))
+            .order_by(Complaint.customer_id, Complaint.due_at, Complaint.id)
+        )
+        found: dict[int, list[Complaint]] = defaultdict(list)
+        for c in (await self.session.execute(stmt)).scalars():
+            if len(found[c.customer_id]) < limit:
+                found[c.customer_id].append(c)
+        return found
+
+    async def agents(self, ids: Sequence[int]) -> dict[int, Any]:
+        """id, display name and team of these agents."""
+        stmt = select(Agent.id, Agent.display_name, Agent.team).where(Agent.id.in_(ids))
+        return {row.id: row for row in await self.session.execute(stmt)}
+
+    async def values(
+        self, customer_ids: Sequence[int]
+    ) -> tuple[dict[int, CustomerValueRow], dict[int, GradeOverrideRow]]:
+        """Stored values and manual grade overrides of these customers."""
+        v = await self.session.execute(
+            select(CustomerValueRow).where(CustomerValueRow.customer_id.in_(customer_ids))
+        )
+        values = {row.customer_id: row for row in v.scalars()}
+        if not values:  # an override shows only beside a value (as value_of has it)
+            return values, {}
+        o = await self.session.execute(
+            select(GradeOverrideRow).where(GradeOverrideRow.customer_id.in_(list(values)))
+        )
+        return values, {row.customer_id: row for row in o.scalars()}
