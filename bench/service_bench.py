@@ -114,6 +114,8 @@ async def run_once(kind: str, opts: argparse.Namespace, run: int) -> dict[str, A
         await admin.execute(f'CREATE DATABASE "{dbname}"')
         await admin.close()
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{dbname}"
+        if opts.pg_socket:  # PostgreSQL on this machine, over its Unix socket
+            url = f"postgresql+asyncpg://postgres@/{dbname}?host={opts.pg_socket}"
     try:
         return await measure(url, tmp, opts)
     finally:
@@ -128,10 +130,13 @@ async def measure(url: str, tmp: Path, opts: argparse.Namespace) -> dict[str, An
     settings = Settings(database_url=url, var_dir=tmp, agent_grace_seconds=3600)  # type: ignore[call-arg]
     engine = make_engine(settings)
     statements: Counter[str] = Counter()
+    texts: Counter[str] = Counter()
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _count(*_: Any) -> None:
+    def _count(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
         statements[Step.name()] += 1
+        if opts.show_sql:
+            texts[f"{Step.name()}: {' '.join(sql.split())[:90]}"] += 1
 
     console = load_console_config(settings.console_file)
     valuation = Valuation(load_grading_config(settings.grades_file))
@@ -167,20 +172,25 @@ async def measure(url: str, tmp: Path, opts: argparse.Namespace) -> dict[str, An
         )
     await asyncio.sleep(0.2)
     statements.clear()
+    texts.clear()
     gate = asyncio.Semaphore(opts.concurrency)
+
+    def caller(k: int) -> str:  # fresh: a new prospect each time; pool: repeat callers
+        return f"+86139{k if opts.callers == 'fresh' else k % opts.pool:08d}"
 
     async def one(k: int) -> None:
         async with gate:
             Step.enter("arrive")
             await live.service.arrive(
-                Arrive(channel="voice", queue="bench", from_=f"+86139{k:08d}", source="bench")
+                Arrive(channel="voice", queue="bench", from_=caller(k), source="bench")
             )
 
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    t0, wall0 = os.times(), time.perf_counter()
     await asyncio.gather(*(one(k) for k in range(opts.contacts)))
     await all_done.wait()
     await live.projector.reached(live.center.bus.last_seq, timeout=30)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    t1, wall = os.times(), time.perf_counter() - wall0
+    user, sys_ = t1.user - t0.user, t1.system - t0.system
     for task in tasks:
         task.cancel()
     for task in tasks:
@@ -191,9 +201,12 @@ async def measure(url: str, tmp: Path, opts: argparse.Namespace) -> dict[str, An
     await live.presence.stop()
     await engine.dispose()
     n = opts.contacts
+    for text, count in texts.most_common(20):
+        print(f"    {count / n:6.2f}  {text}")
     return {
         "rate": n / wall,
-        "cpu_ms": cpu / n * 1000,
+        "cpu_ms": (user + sys_) / n * 1000,
+        "sys_ms": sys_ / n * 1000,
         "sql": sum(statements.values()) / n,
         "by_step": {k: v / n for k, v in sorted(statements.items())},
     }
@@ -206,15 +219,23 @@ async def main() -> None:
     p.add_argument("--agents", type=int, default=50)
     p.add_argument("--concurrency", type=int, default=20, help="arrivals in flight")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--show-sql", action="store_true", help="the statements per contact")
+    p.add_argument("--pg-socket", default=None, help="e.g. /var/run/postgresql")
+    p.add_argument("--callers", choices=("fresh", "pool"), default="pool")
+    p.add_argument("--pool", type=int, default=200, help="distinct callers with --callers pool")
     opts = p.parse_args()
     kinds = ["sqlite", "postgres"] if opts.db == "both" else [opts.db]
-    print(f"{opts.contacts} contacts, {opts.agents} agents, {opts.concurrency} arrivals in flight")
+    print(
+        f"{opts.contacts} contacts, {opts.agents} agents, {opts.concurrency} arrivals in flight,"
+        f" {opts.callers} callers"
+    )
     for kind in kinds:
         runs = [await run_once(kind, opts, r) for r in range(opts.repeat)]
         for r in runs:
             steps = "  ".join(f"{k} {v:.1f}" for k, v in r["by_step"].items())
             print(
                 f"  {kind:8} {r['rate']:7.1f} contacts/s  {r['cpu_ms']:5.2f} ms CPU/contact"
+                f" ({r['sys_ms']:4.2f} in the kernel)"
                 f"  {r['sql']:5.1f} SQL/contact ({steps})"
             )
         print(

@@ -96,6 +96,40 @@ class InteractionRepository:
         params = [{"row_id": r["id"], **{f"v_{n}": r[n] for n in names}} for r in rows]
         await self.session.execute(stmt, params)
 
+    async def close_wrapup(
+        self, interaction_id: int, agent_id: int, disposition: str, notes: str
+    ) -> Any | None:
+        """The agent's wrap-up becomes the record's: disposition and notes set, the contact
+        ended — only if it is this agent's and in wrap-up, in one conditional statement, so
+        that of two concurrent wrap-ups exactly one wins. The row (id, customer_id,
+        attributes), or None when nothing matched (see :meth:`wrapup_state`)."""
+        stmt = (
+            update(Interaction)
+            .where(
+                Interaction.id == interaction_id,
+                Interaction.agent_id == agent_id,
+                Interaction.status == "wrapup",
+            )
+            .values(disposition=disposition, notes=notes, status="ended")
+            .returning(Interaction.id, Interaction.customer_id, Interaction.attributes)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(stmt)).one_or_none()
+
+    async def wrapup_state(self, interaction_id: int) -> Any | None:
+        """Agent, status and disposition: why a wrap-up did not match."""
+        stmt = select(Interaction.agent_id, Interaction.status, Interaction.disposition)
+        return (await self.session.execute(stmt.where(Interaction.id == interaction_id))).first()
+
+    async def set_attributes(self, interaction_id: int, attributes: dict[str, Any]) -> None:
+        stmt = (
+            update(Interaction)
+            .where(Interaction.id == interaction_id)
+            .values(attributes=attributes)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
     async def by_external_id(self, source: str, external_id: str) -> Interaction | None:
         """The contact an earlier delivery of the same arrival made, if any."""
         stmt = select(Interaction).where(
