@@ -70,8 +70,12 @@ async def build_profiles(
     stats = await repo.interaction_stats(ids)
     complaints = await repo.open_complaints(ids, COMPLAINTS)
     values, overrides = await repo.values(ids)
-    managers = {c.account_manager_id for c in customers.values()} - {None}
-    agents = await repo.agents(sorted(m for m in managers if m is not None)) if managers else {}
+    # Account managers, and the agents of the recent contacts (named, not numbered).
+    staff = {c.account_manager_id for c in customers.values()}
+    staff |= {i.agent_id for rows in recent.values() for i in rows}
+    staff_ids = sorted(a for a in staff if a is not None)
+    agents = await repo.agents(staff_ids) if staff_ids else {}
+    names = {agent_id: row.display_name for agent_id, row in agents.items()}
     profiles = {}
     for cid, customer in customers.items():
         count, avg, rated = stats.get(cid, (0, None, 0))
@@ -81,7 +85,7 @@ async def build_profiles(
             account_manager=AgentBrief.model_validate(manager._mapping) if manager else None,
             value=_value(values.get(cid), overrides.get(cid), lang),
             last_interactions=[
-                interaction_out(i, lang) if with_logs else _without_log(i)
+                interaction_out(i, lang, names) if with_logs else _without_log(i, names)
                 for i in recent.get(cid, [])
             ],
             interaction_count=count,
@@ -102,6 +106,7 @@ def _value(
     return out
 
 
-def _without_log(row: Any) -> InteractionOut:
-    fields = dict(row._mapping)
-    return InteractionOut.model_validate(fields | {"routing_explanation": [], "transcript": []})
+def _without_log(row: Any, names: dict[int, str]) -> InteractionOut:
+    fields = dict(row._mapping) | {"routing_explanation": [], "transcript": []}
+    fields["agent_name"] = names.get(row.agent_id) if row.agent_id is not None else None
+    return InteractionOut.model_validate(fields)
