@@ -42,6 +42,21 @@ CARD = (
 )
 """What an agent's card shows of a contact."""
 
+# Built once: the live path runs these for every contact, and building a statement costs
+# SQLAlchemy more than running it.
+_CARDS = select(*CARD).where(Interaction.id.in_(bindparam("ids", expanding=True)))
+_CLOSE_WRAPUP = (
+    update(Interaction)
+    .where(
+        Interaction.id == bindparam("key"),
+        Interaction.agent_id == bindparam("agent"),
+        Interaction.status == "wrapup",
+    )
+    .values(disposition=bindparam("disposition"), notes=bindparam("notes"), status="ended")
+    .returning(Interaction.id, Interaction.customer_id, Interaction.attributes)
+    .execution_options(synchronize_session=False)
+)
+
 
 class InteractionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -70,8 +85,7 @@ class InteractionRepository:
 
     async def cards(self, ids: list[int]) -> dict[int, Any]:
         """:meth:`card` for many contacts, in one statement."""
-        stmt = select(*CARD).where(Interaction.id.in_(ids))
-        return {row.id: row for row in await self.session.execute(stmt)}
+        return {row.id: row for row in await self.session.execute(_CARDS, {"ids": ids})}
 
     async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The columns the live-path projector writes, for these contacts (plain dicts: the
@@ -103,18 +117,9 @@ class InteractionRepository:
         ended — only if it is this agent's and in wrap-up, in one conditional statement, so
         that of two concurrent wrap-ups exactly one wins. The row (id, customer_id,
         attributes), or None when nothing matched (see :meth:`wrapup_state`)."""
-        stmt = (
-            update(Interaction)
-            .where(
-                Interaction.id == interaction_id,
-                Interaction.agent_id == agent_id,
-                Interaction.status == "wrapup",
-            )
-            .values(disposition=disposition, notes=notes, status="ended")
-            .returning(Interaction.id, Interaction.customer_id, Interaction.attributes)
-            .execution_options(synchronize_session=False)
-        )
-        return (await self.session.execute(stmt)).one_or_none()
+        params = {"key": interaction_id, "agent": agent_id}
+        params |= {"disposition": disposition, "notes": notes}
+        return (await self.session.execute(_CLOSE_WRAPUP, params)).one_or_none()
 
     async def wrapup_state(self, interaction_id: int) -> Any | None:
         """Agent, status and disposition: why a wrap-up did not match."""
