@@ -32,6 +32,7 @@ class CandidateNote(NamedTuple):
     idle_seconds: float = 0.0
     contacts_today: int = 0
     why_not: Message | None = None  # for ineligible agents: ``why.busy``, ``why.break``, ...
+    display_name: str | None = None  # the agent's name as colleagues see it
 
     @property
     def note(self) -> Message:

@@ -113,8 +113,9 @@ def _ranked_notes(
             key[2],
             now - key[3] if now > key[3] else 0.0,
             key[4],
+            display_name=record.profile.name,
         )
-        for rank, (key, _) in enumerate(ranked, start=1)
+        for rank, (key, record) in enumerate(ranked, start=1)
     ]
 
 
@@ -129,8 +130,12 @@ def absent_preferred(
     for agent_id, label in route.preferred.items():
         if agent_id in eligible:
             continue
-        why_not = _why_not(route, lookup(agent_id), now)
-        notes.append(CandidateNote(agent_id, False, preferred_as=label, why_not=why_not))
+        record = lookup(agent_id)
+        why_not = _why_not(route, record, now)
+        named = record.profile.name if record is not None else None
+        notes.append(
+            CandidateNote(agent_id, False, preferred_as=label, why_not=why_not, display_name=named)
+        )
     return notes
 
 

@@ -3,36 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from app.contacts.commands import Arrive
 from app.customers.identity import normalise_identity
 from app.db.models import Customer, CustomerIdentity, Interaction
-from app.db.repositories.complaints import ComplaintRepository
 from app.db.repositories.customers import CustomerRepository
+from app.db.repositories.intake import IntakeRepository
 from app.db.repositories.interactions import InteractionRepository
-from app.db.repositories.values import ValueRepository
 from app.db.uow import UnitOfWork
 from app.errors import Invalid
 from routing import Contact
 from routing import Customer as RoutingCustomer
 
 
-async def identify(uow: UnitOfWork, data: Arrive, region: str) -> Customer:
-    """By customer id, phone or e-mail; an unknown caller becomes a prospect customer."""
-    repo = CustomerRepository(uow.session)
+async def identify(uow: UnitOfWork, data: Arrive, region: str) -> RoutingCustomer:
+    """By customer id, phone or e-mail, with what routing needs to know of them (one round
+    trip); an unknown caller becomes a prospect customer, who has no history yet."""
+    repo = IntakeRepository(uow.session)
     if data.customer_id is not None:
-        found = await repo.get(data.customer_id)
+        found = await repo.caller_by_id(data.customer_id)
         if found is None:
             raise Invalid(f"customer {data.customer_id} does not exist", field="customer_id")
-        return found
+        return _facts(found)
     if not data.from_:
         raise Invalid("a contact needs `from` (phone or e-mail) or `customer_id`", field="from")
     kind = "email" if "@" in data.from_ else "phone"
     value = normalise_identity(kind, data.from_, region)
-    found = await repo.find_by_identity(kind, value)
+    found = await repo.caller_by_identity(kind, value)
     if found is not None:
-        return found
-    prospect = await repo.add(
+        return _facts(found)
+    prospect = await CustomerRepository(uow.session).add(
         Customer(
             name=data.name or value,
             language=data.language or "zh",
@@ -42,17 +43,17 @@ async def identify(uow: UnitOfWork, data: Arrive, region: str) -> Customer:
     )
     uow.session.add(CustomerIdentity(customer_id=prospect.id, kind=kind, value=value))
     await uow.session.flush()
-    return prospect
+    return RoutingCustomer(customer_id=str(prospect.id))
 
 
 async def open_interaction(
-    uow: UnitOfWork, data: Arrive, customer: Customer, now: datetime
+    uow: UnitOfWork, data: Arrive, customer_id: int, now: datetime
 ) -> Interaction:
     """The contact's row, before it is routed: an offer never names a contact the record
     lacks, and a restart finds what it needs to put the contact back in its place."""
     return await InteractionRepository(uow.session).add(
         Interaction(
-            customer_id=customer.id,
+            customer_id=customer_id,
             channel=data.channel,
             direction="inbound",
             queue=data.queue,
@@ -70,22 +71,25 @@ async def open_interaction(
     )
 
 
-async def routing_customer(uow: UnitOfWork, customer: Customer) -> RoutingCustomer:
-    """What the policy matches on: grade, lifecycle, churn, manager, last agent, complaint."""
-    value = await ValueRepository(uow.session).get(customer.id)
-    last = await InteractionRepository(uow.session).last_served(customer.id)
-    complaint = await ComplaintRepository(uow.session).oldest_open(customer.id)
-    last_at = last.answered_at if last else None
+async def routing_customer(uow: UnitOfWork, customer_id: int) -> RoutingCustomer | None:
+    """What the policy matches on (None: no such customer)."""
+    found = await IntakeRepository(uow.session).caller_by_id(customer_id)
+    return None if found is None else _facts(found)
+
+
+def _facts(row: Any) -> RoutingCustomer:
+    """Grade, lifecycle, churn, manager, last agent, complaint: from
+    :class:`IntakeRepository`'s row."""
     return RoutingCustomer(
-        customer_id=str(customer.id),
-        grade=value.grade if value else None,
-        lifecycle=value.lifecycle if value else None,
-        churn_risk=value.churn_risk if value else None,
-        account_manager_agent_id=_sid(customer.account_manager_id),
-        last_agent_id=_sid(last.agent_id) if last else None,
-        last_contact_at=last_at.timestamp() if last_at else None,
-        open_complaint_owner_id=_sid(complaint.owner_id) if complaint else None,
-        has_open_complaint=complaint is not None,
+        customer_id=str(row.id),
+        grade=row.grade,
+        lifecycle=row.lifecycle,
+        churn_risk=row.churn_risk,
+        account_manager_agent_id=_sid(row.account_manager_id),
+        last_agent_id=_sid(row.last_agent),
+        last_contact_at=row.last_at.timestamp() if row.last_at else None,
+        open_complaint_owner_id=_sid(row.complaint_owner),
+        has_open_complaint=bool(row.has_complaint),
     )
 
 

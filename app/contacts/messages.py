@@ -86,7 +86,7 @@ def offer_message(
     }
 
 
-def assigned_message(i: Interaction, profile: dict[str, Any], now: float) -> dict[str, Any]:
+def assigned_message(i: Interaction | Any, profile: dict[str, Any], now: float) -> dict[str, Any]:
     """The accepted contact, on accepting and again to a console that reconnects."""
     contact = contact_payload(i, now) | {"status": "active"}
     return {"type": "contact.assigned", "contact": contact, "customer": profile}

@@ -24,7 +24,8 @@ from app.contacts.messages import (
     screen_pop_profile,
     state_message,
 )
-from app.customers.profile import build_profile
+from app.customers.profile import build_profile, build_profiles
+from app.db.loader import BatchLoader
 from app.db.repositories.interactions import InteractionRepository
 from app.db.uow import UnitOfWork
 from app.errors import DomainError
@@ -33,13 +34,24 @@ from app.events import Event
 log = logging.getLogger(__name__)
 
 UNDELIVERED_RETRY_SECONDS = 2.0
-POP_CONCURRENCY = 16  # screen pops built at once (each holds a database connection)
+Card = tuple[Any, dict[str, Any]]  # the contact's card row, the customer's screen-pop profile
 
 
 async def screen_pop(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
     """The customer's profile as an offer card shows it (also replayed on reconnect)."""
     profile = await build_profile(uow, customer_id, with_logs=False)
     return screen_pop_profile(profile.model_dump(mode="json"))
+
+
+async def load_cards(uow_factory: Callable[[], UnitOfWork], ids: list[int]) -> dict[int, Card]:
+    """Cards and screen pops of many contacts in one transaction and a fixed number of
+    statements: offers made together are popped together."""
+    async with uow_factory() as uow:
+        cards = await InteractionRepository(uow.session).cards(ids)
+        customers = [card.customer_id for card in cards.values()]
+        profiles = await build_profiles(uow, customers, with_logs=False)
+    pops = {cid: screen_pop_profile(p.model_dump(mode="json")) for cid, p in profiles.items()}
+    return {key: (card, pops[card.customer_id]) for key, card in cards.items()}
 
 
 class AgentNotifier:
@@ -54,7 +66,7 @@ class AgentNotifier:
         self.uow_factory = uow_factory
         self._pops: dict[str, dict[str, Any]] = {}  # contact id -> its offer card
         self._building: dict[str, asyncio.Task[Message | None]] = {}  # pops in the making
-        self._limit = asyncio.Semaphore(POP_CONCURRENCY)
+        self._cards = BatchLoader(lambda ids: load_cards(uow_factory, ids))
 
     async def handle(self, events: list[Event]) -> None:
         for event in events:
@@ -92,11 +104,10 @@ class AgentNotifier:
         d = event.data
         cid, aid = d["contact_id"], d["agent_id"]
         try:
-            async with self._limit, self.uow_factory() as uow:
-                i = await InteractionRepository(uow.session).card(int(cid))
-                if i is None:
-                    raise LookupError(f"contact {cid} is not on the record")
-                profile = await screen_pop(uow, i.customer_id)
+            found = await self._cards.get(int(cid))
+            if found is None:
+                raise LookupError(f"contact {cid} is not on the record")
+            i, profile = found
         except Exception:
             log.exception(
                 "offer of contact %s to agent %s: screen pop failed; re-routing", cid, aid
@@ -134,11 +145,10 @@ class AgentNotifier:
             message = {"type": "contact.assigned", "contact": contact, "customer": card["customer"]}
             return message | {"seq": event.seq}
         try:
-            async with self._limit, self.uow_factory() as uow:
-                i = await InteractionRepository(uow.session).get(int(cid))
-                if i is None:
-                    return None
-                profile = await screen_pop(uow, i.customer_id)
+            found = await self._cards.get(int(cid))
+            if found is None:
+                return None
+            i, profile = found
         except Exception:
             log.exception("contact %s assigned: could not build its card", cid)
             return {"type": "contact.assigned", "contact": {"id": cid}, "customer": None}

@@ -25,7 +25,6 @@ from app.contacts.schemas import ContactOut, WrapupIn
 from app.contacts.wrapup import save_wrapup
 from app.customers.valuation import Valuation
 from app.db.models import Interaction
-from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
@@ -68,25 +67,28 @@ class ContactCenterService:
     async def arrive(self, cmd: Arrive) -> tuple[ContactOut, bool]:
         """Commit the contact's row, then route it. Returns (contact, created): a repeated
         (source, external_id) returns the contact the first delivery made."""
-        if cmd.source and cmd.external_id:
-            existing = await self._by_external_id(cmd.source, cmd.external_id)
-            if existing is not None:
-                return existing, False
-        try:
-            async with self._intake, self.uow() as uow:
-                customer = await identify(uow, cmd, self.region)
-                await self._check_queue(uow, cmd.queue)
-                interaction = await open_interaction(uow, cmd, customer, self._now())
-                facts = await routing_customer(uow, customer)
-                contact = routing_contact(interaction, facts)
-                uow.emit(ev.CONTACT_ARRIVED, _arrived(interaction))
-        except IntegrityError:
-            # Two deliveries of one arrival raced; the other one's row won.
-            if cmd.source and cmd.external_id:
-                existing = await self._by_external_id(cmd.source, cmd.external_id)
-                if existing is not None:
-                    return existing, False
-            raise
+        for attempt in (1, 2):
+            try:
+                async with self._intake, self.uow() as uow:
+                    facts = await identify(uow, cmd, self.region)
+                    await self._check_queue(uow, cmd.queue)
+                    assert facts.customer_id is not None
+                    customer_id = int(facts.customer_id)
+                    interaction = await open_interaction(uow, cmd, customer_id, self._now())
+                    contact = routing_contact(interaction, facts)
+                    uow.emit(ev.CONTACT_ARRIVED, _arrived(interaction))
+                break
+            except IntegrityError:
+                # A unique index refused a row another delivery committed first: the same
+                # (source, external_id) — its contact is the answer — or the same new
+                # caller's identity — once more finds that customer. Checking before
+                # inserting would cost every arrival a round trip for the rare repeat.
+                if cmd.source and cmd.external_id:
+                    existing = await self._by_external_id(cmd.source, cmd.external_id)
+                    if existing is not None:
+                        return existing, False
+                if attempt == 2:
+                    raise
         try:
             await self.center.apply(lambda now: self.router.contact_arrived(contact, now))
         except DomainError:
@@ -230,9 +232,8 @@ class ContactCenterService:
             if first is None:
                 raise NotFound(f"contact {cid} not found")
             leg = await InteractionRepository(uow.session).add(_next_leg(first, cmd, self._now()))
-            customer = await CustomerRepository(uow.session).get(first.customer_id)
-            assert customer is not None
-            facts = await routing_customer(uow, customer)
+            facts = await routing_customer(uow, first.customer_id)
+            assert facts is not None  # the interaction's customer: a foreign key
             contact = routing_contact(leg, facts)
             uow.emit(ev.CONTACT_ARRIVED, _arrived(leg))
 

@@ -25,7 +25,6 @@ from app.contacts.projector import CONSUMER, InteractionProjector
 from app.contacts.service import ContactCenterService
 from app.contacts.staff_sync import StaffSync
 from app.customers.valuation import Valuation
-from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.events import EventCursorRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
@@ -138,10 +137,10 @@ async def resume(live: LivePath) -> None:
         for i in await InteractionRepository(uow.session).live():
             held_by = i.agent_id if i.status == "active" else None  # an offer is not kept
             agent = await staff.get_agent(held_by) if held_by else None
-            customer = await CustomerRepository(uow.session).get(i.customer_id)
+            facts = await routing_customer(uow, i.customer_id)
             if (
                 i.queue not in router.queues
-                or customer is None
+                or facts is None
                 or (i.status == "active" and (agent is None or not agent.active))
             ):
                 i.status, i.end_reason, i.ended_by, i.ended_at = (
@@ -151,7 +150,7 @@ async def resume(live: LivePath) -> None:
                     utcnow(),
                 )
                 continue
-            contact = routing_contact(i, await routing_customer(uow, customer))
+            contact = routing_contact(i, facts)
             if i.status == "active" and agent is not None:
                 held.append((contact, routing_profile(agent)))
             else:

@@ -10,7 +10,7 @@ from app.contacts.schemas import WrapupIn
 from app.customers.valuation import Valuation
 from app.db.repositories.interactions import InteractionRepository
 from app.db.uow import UnitOfWork
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, DomainError, Invalid, NotFound
 
 
 async def save_wrapup(
@@ -21,39 +21,31 @@ async def save_wrapup(
     deadline_hours: float,
     valuation: Valuation,
 ) -> tuple[int, int | None]:
-    """Returns (interaction id, complaint id or None). Only the agent who handled it may."""
-    if not data.contact_id.isdigit():
+    """Returns (interaction id, complaint id or None). Only the agent who handled it may,
+    and only once."""
+    if not data.contact_id.isdigit() or len(data.contact_id) > 18:
         raise NotFound(f"contact {data.contact_id!r} not found")
-    interaction = await InteractionRepository(uow.session).get(
-        int(data.contact_id), for_update=True
-    )
-    if interaction is None or interaction.agent_id != actor.agent_id:
-        raise NotFound(f"contact {data.contact_id} is not one of yours")
-    if interaction.status == "ended" and interaction.disposition is not None:
-        raise Conflict(f"contact {data.contact_id} is already wrapped up")
-    if interaction.status != "wrapup":
-        raise Conflict(f"contact {data.contact_id} has not ended yet; end it before wrapping up")
     if data.disposition not in console.codes("dispositions"):
         raise Invalid(f"unknown disposition {data.disposition!r}", field="disposition")
-    interaction.disposition = data.disposition
-    interaction.notes = data.notes
-    interaction.status = "ended"
+    if data.complaint is not None and data.complaint.category not in console.codes(
+        "complaint_categories"
+    ):
+        raise Invalid(f"unknown complaint category {data.complaint.category!r}", field="category")
+    repo = InteractionRepository(uow.session)
+    key = int(data.contact_id)
+    row = await repo.close_wrapup(key, actor.agent_id, data.disposition, data.notes)
+    if row is None:
+        raise await _why_not(repo, key, actor, data.contact_id)
     if data.callback_at is not None:
-        interaction.attributes = {
-            **interaction.attributes,
-            "_callback_at": data.callback_at.isoformat(),
-        }
+        callback = {"_callback_at": data.callback_at.isoformat()}
+        await repo.set_attributes(key, {**row.attributes, **callback})
     complaint_id = None
     if data.complaint is not None:
-        if data.complaint.category not in console.codes("complaint_categories"):
-            raise Invalid(
-                f"unknown complaint category {data.complaint.category!r}", field="category"
-            )
         complaint = await open_complaint(
             uow,
             ComplaintCreate(
-                customer_id=interaction.customer_id,
-                interaction_id=interaction.id,
+                customer_id=row.customer_id,
+                interaction_id=row.id,
                 category=data.complaint.category,
                 severity=data.complaint.severity,
                 description=data.complaint.description,
@@ -64,5 +56,15 @@ async def save_wrapup(
             valuation=valuation,
         )
         complaint_id = complaint.id
-    await uow.session.flush()
-    return interaction.id, complaint_id
+    return row.id, complaint_id
+
+
+async def _why_not(
+    repo: InteractionRepository, key: int, actor: Principal, contact_id: str
+) -> DomainError:
+    state = await repo.wrapup_state(key)
+    if state is None or state.agent_id != actor.agent_id:
+        return NotFound(f"contact {contact_id} is not one of yours")
+    if state.status == "ended" and state.disposition is not None:
+        return Conflict(f"contact {contact_id} is already wrapped up")
+    return Conflict(f"contact {contact_id} has not ended yet; end it before wrapping up")

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
 from app.complaints.schemas import ComplaintOut
 from app.complaints.service import to_out as complaint_out
-from app.customers.grades import value_of
+from app.customers.grades import value_out
 from app.customers.schemas import CustomerOut
-from app.customers.service import get_customer, load_out
-from app.customers.value_schemas import ValueOut
-from app.db.repositories.complaints import ComplaintRepository
+from app.customers.service import to_out
+from app.customers.value_schemas import OverrideOut, ValueOut
+from app.db.models import CustomerValueRow, GradeOverrideRow
 from app.db.repositories.customers import CustomerRepository
-from app.db.repositories.interactions import InteractionRepository
-from app.db.repositories.staff import StaffRepository
+from app.db.repositories.profiles import ProfileRepository
 from app.db.uow import UnitOfWork
+from app.errors import NotFound
 from app.interactions.schemas import InteractionOut
 from app.interactions.service import interaction_out
 
@@ -38,35 +39,74 @@ class CustomerProfile(BaseModel):
     ratings: int
 
 
+RECENT = 20  # interactions a profile shows
+COMPLAINTS = 100  # open complaints a profile shows
+
+
 async def build_profile(
     uow: UnitOfWork, customer_id: int, lang: str = "en", *, with_logs: bool = True
 ) -> CustomerProfile:
     """The customer's 360 view; reasons and routing logs in words of ``lang``."""
-    customer = await get_customer(uow, customer_id)
-    interactions, count = await InteractionRepository(uow.session).for_customer(customer_id)
-    complaints = await ComplaintRepository(uow.session).open_for_customer(customer_id)
-    avg, n = await InteractionRepository(uow.session).rating_summary(customer_id)
-    manager = None
-    if customer.account_manager_id is not None:
-        agent = await StaffRepository(uow.session).get_agent(customer.account_manager_id)
-        if agent is not None:
-            manager = AgentBrief(id=agent.id, display_name=agent.display_name, team=agent.team)
-    return CustomerProfile(
-        customer=await load_out(CustomerRepository(uow.session), customer),
-        account_manager=manager,
-        value=await value_of(uow, customer_id, lang),
-        # The offer card shows no routing logs: it skips rendering them (with_logs=False).
-        last_interactions=[
-            interaction_out(i, lang) if with_logs else _without_log(i) for i in interactions
-        ],
-        interaction_count=count,
-        open_complaints=[complaint_out(c) for c in complaints],
-        average_rating=round(avg, 2) if avg is not None else None,
-        ratings=n,
-    )
+    found = await build_profiles(uow, [customer_id], lang, with_logs=with_logs)
+    if customer_id not in found:
+        raise NotFound(f"customer {customer_id} not found")
+    return found[customer_id]
 
 
-def _without_log(i: Any) -> InteractionOut:
-    out = InteractionOut.model_validate(i)
-    out.routing_explanation = []
+async def build_profiles(
+    uow: UnitOfWork, customer_ids: Sequence[int], lang: str = "en", *, with_logs: bool = True
+) -> dict[int, CustomerProfile]:
+    """The 360 views of these customers (those that exist), with a fixed number of
+    statements whatever their number: screen pops are built in batches (app/db/loader.py).
+    The offer card shows no routing logs: ``with_logs=False`` neither reads nor renders them."""
+    ids = sorted(set(customer_ids))
+    repo = ProfileRepository(uow.session)
+    customers = await repo.customers(ids)
+    if not customers:
+        return {}
+    ids = sorted(customers)
+    identities = await CustomerRepository(uow.session).identities(ids)
+    recent = await repo.recent_interactions(ids, RECENT, with_logs=with_logs)
+    stats = await repo.interaction_stats(ids)
+    complaints = await repo.open_complaints(ids, COMPLAINTS)
+    values, overrides = await repo.values(ids)
+    # Account managers, and the agents of the recent contacts (named, not numbered).
+    staff = {c.account_manager_id for c in customers.values()}
+    staff |= {i.agent_id for rows in recent.values() for i in rows}
+    staff_ids = sorted(a for a in staff if a is not None)
+    agents = await repo.agents(staff_ids) if staff_ids else {}
+    names = {agent_id: row.display_name for agent_id, row in agents.items()}
+    profiles = {}
+    for cid, customer in customers.items():
+        count, avg, rated = stats.get(cid, (0, None, 0))
+        manager = agents.get(customer.account_manager_id) if customer.account_manager_id else None
+        profiles[cid] = CustomerProfile(
+            customer=to_out(customer, identities.get(cid, [])),
+            account_manager=AgentBrief.model_validate(manager._mapping) if manager else None,
+            value=_value(values.get(cid), overrides.get(cid), lang),
+            last_interactions=[
+                interaction_out(i, lang, names) if with_logs else _without_log(i, names)
+                for i in recent.get(cid, [])
+            ],
+            interaction_count=count,
+            open_complaints=[complaint_out(c) for c in complaints.get(cid, [])],
+            average_rating=round(avg, 2) if avg is not None else None,
+            ratings=rated,
+        )
+    return profiles
+
+
+def _value(
+    row: CustomerValueRow | None, override: GradeOverrideRow | None, lang: str
+) -> ValueOut | None:
+    if row is None:
+        return None
+    out = value_out(row, lang)
+    out.override = OverrideOut.model_validate(override) if override else None
     return out
+
+
+def _without_log(row: Any, names: dict[int, str]) -> InteractionOut:
+    fields = dict(row._mapping) | {"routing_explanation": [], "transcript": []}
+    fields["agent_name"] = names.get(row.agent_id) if row.agent_id is not None else None
+    return InteractionOut.model_validate(fields)

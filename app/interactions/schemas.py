@@ -13,6 +13,7 @@ class InteractionOut(Output):
     direction: str
     queue: str | None
     agent_id: int | None
+    agent_name: str | None = None  # the agent's display name, for colleagues reading it
     status: str
     intent: str | None
     from_address: str | None

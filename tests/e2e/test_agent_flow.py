@@ -87,6 +87,10 @@ async def test_offer_accept_end_and_wrap_up_land_on_the_record(live: LiveServer)
     ).json()
     assert [i["id"] for i in profile["last_interactions"]] == [int(cid)]
     assert profile["open_complaints"][0]["category"] == "billing"
+    # Colleagues read who handled a contact by name, everywhere it is listed.
+    assert interaction["agent_name"] == profile["last_interactions"][0]["agent_name"] == "Alice"
+    listed = await live.request("GET", f"/api/customers/{customer_id}/interactions", as_="bob")
+    assert listed.json()["items"][0]["agent_name"] == "Alice"
     await alice.close()
 
 

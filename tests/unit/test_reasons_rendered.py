@@ -270,6 +270,10 @@ def test_skipped_steps_escalation_and_absent_preferred() -> None:
     assert "跳过第 1 步（客户经理：未登录或在小休）" in zh(why.reason)
     assert zh(why.reason).startswith("贵宾客户：分配给 资深坐席 Dave（第 2/4 步：资深坐席；")
     assert {c.agent_id: zh(c.note) for c in why.candidates}["zed"] == "客户经理：从未登录"
+    # Colleagues by name, as the console shows them (none for one never seen).
+    names = {c.agent_id: c.display_name for c in why.candidates}
+    assert names["dave"] == "Dave" and names["zed"] is None
+    assert why.as_dict()["candidates"][0]["display_name"] == "Dave"
     assert_explained(why)
 
     # The manager is busy: step 1 waits, then widens after its timeout.
@@ -289,6 +293,7 @@ def test_skipped_steps_escalation_and_absent_preferred() -> None:
     assert_explained(offer.explanation)
     notes = {c.agent_id: c for c in offer.explanation.candidates}
     assert zh(notes["alice"].note) == "客户经理：忙碌"
+    assert notes["alice"].display_name == "Alice"  # busy, not eligible: still named
     assert notes["alice"].why_not == {"code": "why.busy"}
 
 

@@ -26,6 +26,37 @@ PROJECTED = (
 )
 """The columns the live path's events decide (see app/contacts/projector.py)."""
 
+CARD = (
+    Interaction.id,
+    Interaction.customer_id,
+    Interaction.channel,
+    Interaction.queue,
+    Interaction.intent,
+    Interaction.from_address,
+    Interaction.attributes,
+    Interaction.ivr_path,
+    Interaction.created_at,
+    Interaction.answered_at,
+    Interaction.status,
+    Interaction.notes,
+)
+"""What an agent's card shows of a contact."""
+
+# Built once: the live path runs these for every contact, and building a statement costs
+# SQLAlchemy more than running it.
+_CARDS = select(*CARD).where(Interaction.id.in_(bindparam("ids", expanding=True)))
+_CLOSE_WRAPUP = (
+    update(Interaction)
+    .where(
+        Interaction.id == bindparam("key"),
+        Interaction.agent_id == bindparam("agent"),
+        Interaction.status == "wrapup",
+    )
+    .values(disposition=bindparam("disposition"), notes=bindparam("notes"), status="ended")
+    .returning(Interaction.id, Interaction.customer_id, Interaction.attributes)
+    .execution_options(synchronize_session=False)
+)
+
 
 class InteractionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -50,22 +81,11 @@ class InteractionRepository:
 
     async def card(self, interaction_id: int) -> Any | None:
         """What an agent's offer card shows of a contact (no routing log, no transcript)."""
-        columns = [
-            Interaction.id,
-            Interaction.customer_id,
-            Interaction.channel,
-            Interaction.queue,
-            Interaction.intent,
-            Interaction.from_address,
-            Interaction.attributes,
-            Interaction.ivr_path,
-            Interaction.created_at,
-            Interaction.answered_at,
-            Interaction.status,
-            Interaction.notes,
-        ]
-        stmt = select(*columns).where(Interaction.id == interaction_id)
-        return (await self.session.execute(stmt)).one_or_none()
+        return (await self.cards([interaction_id])).get(interaction_id)
+
+    async def cards(self, ids: list[int]) -> dict[int, Any]:
+        """:meth:`card` for many contacts, in one statement."""
+        return {row.id: row for row in await self.session.execute(_CARDS, {"ids": ids})}
 
     async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The columns the live-path projector writes, for these contacts (plain dicts: the
@@ -89,6 +109,31 @@ class InteractionRepository:
         )
         params = [{"row_id": r["id"], **{f"v_{n}": r[n] for n in names}} for r in rows]
         await self.session.execute(stmt, params)
+
+    async def close_wrapup(
+        self, interaction_id: int, agent_id: int, disposition: str, notes: str
+    ) -> Any | None:
+        """The agent's wrap-up becomes the record's: disposition and notes set, the contact
+        ended — only if it is this agent's and in wrap-up, in one conditional statement, so
+        that of two concurrent wrap-ups exactly one wins. The row (id, customer_id,
+        attributes), or None when nothing matched (see :meth:`wrapup_state`)."""
+        params = {"key": interaction_id, "agent": agent_id}
+        params |= {"disposition": disposition, "notes": notes}
+        return (await self.session.execute(_CLOSE_WRAPUP, params)).one_or_none()
+
+    async def wrapup_state(self, interaction_id: int) -> Any | None:
+        """Agent, status and disposition: why a wrap-up did not match."""
+        stmt = select(Interaction.agent_id, Interaction.status, Interaction.disposition)
+        return (await self.session.execute(stmt.where(Interaction.id == interaction_id))).first()
+
+    async def set_attributes(self, interaction_id: int, attributes: dict[str, Any]) -> None:
+        stmt = (
+            update(Interaction)
+            .where(Interaction.id == interaction_id)
+            .values(attributes=attributes)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
 
     async def by_external_id(self, source: str, external_id: str) -> Interaction | None:
         """The contact an earlier delivery of the same arrival made, if any."""

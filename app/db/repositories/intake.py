@@ -1,0 +1,67 @@
+"""The SQL of a contact's arrival: who calls, and what routing needs to know of them.
+
+Every arrival pays for these statements, so a known caller costs one round trip: the
+customer found by identity or id, with the routing facts, in a single SELECT — built once,
+here (building a statement costs SQLAlchemy more than running it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Complaint, Customer, CustomerIdentity, CustomerValueRow, Interaction
+from app.db.models.complaints import OPEN_STATUSES
+
+
+def _with_facts(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` (FROM customers) plus the routing facts of each customer: grade, lifecycle
+    and churn risk; agent and time of the last answered contact; owner of the oldest open
+    complaint, and whether there is one."""
+    last = (
+        select(Interaction.agent_id, Interaction.answered_at)
+        .where(Interaction.customer_id == Customer.id, Interaction.answered_at.is_not(None))
+        .order_by(Interaction.answered_at.desc(), Interaction.id.desc())
+        .limit(1)
+    )
+    open_complaints = select(Complaint.owner_id).where(
+        Complaint.customer_id == Customer.id, Complaint.status.in_(OPEN_STATUSES)
+    )
+    oldest = open_complaints.order_by(Complaint.created_at, Complaint.id).limit(1)
+    return stmt.outerjoin(
+        CustomerValueRow, CustomerValueRow.customer_id == Customer.id
+    ).add_columns(
+        CustomerValueRow.grade,
+        CustomerValueRow.lifecycle,
+        CustomerValueRow.churn_risk,
+        last.with_only_columns(Interaction.agent_id).scalar_subquery().label("last_agent"),
+        last.with_only_columns(Interaction.answered_at).scalar_subquery().label("last_at"),
+        oldest.scalar_subquery().label("complaint_owner"),
+        exists(open_complaints).label("has_complaint"),
+    )
+
+
+CALLER = (Customer.id, Customer.account_manager_id)
+_BY_IDENTITY = _with_facts(
+    select(*CALLER)
+    .select_from(CustomerIdentity)
+    .join(Customer, Customer.id == CustomerIdentity.customer_id)
+    .where(CustomerIdentity.kind == bindparam("kind"), CustomerIdentity.value == bindparam("value"))
+)
+_BY_ID = _with_facts(select(*CALLER).where(Customer.id == bindparam("id")))
+
+
+class IntakeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def caller_by_identity(self, kind: str, value: str) -> Any | None:
+        """The customer with this phone or e-mail (id, account manager) and their facts."""
+        params = {"kind": kind, "value": value}
+        return (await self.session.execute(_BY_IDENTITY, params)).first()
+
+    async def caller_by_id(self, customer_id: int) -> Any | None:
+        """The customer (id, account manager) and their facts."""
+        return (await self.session.execute(_BY_ID, {"id": customer_id})).one_or_none()
