@@ -234,6 +234,51 @@ async def test_a_screen_pop_fault_is_not_a_missed_offer(cc: Center) -> None:
     assert [e.data["agent_id"] for e in fired if e.name == "contact.offered"] == [str(alice)]
 
 
+class Console:
+    """An agent's socket as the hub sees it: what it was sent, in order."""
+
+    def __init__(self) -> None:
+        self.got: list[dict[str, Any]] = []
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        self.got.append(data)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        pass
+
+
+async def test_offers_made_together_each_pop_their_own_customer(cc: Center) -> None:
+    # Screen pops of offers made at the same moment are built in one batch: each agent
+    # must still see the customer of the contact offered to them.
+    names = ["Zhou Min", "Li Na", "Wang Fang", "Chen Jie"]
+    consoles: dict[int, Console] = {}
+    for n, name in enumerate(names):
+        agent = await _agent(cc, f"agent{n}")
+        consoles[agent] = Console()
+        cc.live.hub.attach(agent, consoles[agent])
+        await cc.agent_available(agent)
+        async with cc.live.uow() as uow:
+            customer = Customer(name=name)
+            uow.session.add(customer)
+            await uow.session.flush()
+            phone = f"+861380000010{n}"
+            uow.session.add(CustomerIdentity(customer_id=customer.id, kind="phone", value=phone))
+    arrived = await asyncio.gather(
+        *(cc.service.arrive(_arrive(from_=f"+861380000010{n}")) for n in range(len(names)))
+    )
+    caller = {c.id: names[n] for n, (c, _) in enumerate(arrived)}
+    offers: list[dict[str, Any]] = []
+    for _ in range(500):  # the notifier works in the background; no clock involved
+        await asyncio.sleep(0.01)
+        offers = [m for c in consoles.values() for m in c.got if m["type"] == "offer"]
+        if len(offers) == len(names):
+            break
+    assert sorted(caller[o["contact"]["id"]] for o in offers) == sorted(names)
+    for offer in offers:
+        assert offer["customer"]["customer"]["name"] == caller[offer["contact"]["id"]]
+        assert offer["contact"]["from"] == offer["customer"]["customer"]["phones"][0]
+
+
 async def test_restart_keeps_places_waits_and_notes(world: tuple[Settings, Clock]) -> None:
     settings, clock = world
     first = await Center(settings, clock).start()
