@@ -168,12 +168,23 @@ async def update_agent(
 
 
 async def _check_overflow(repo: StaffRepository, name: str, overflow: str | None) -> None:
+    """The overflow queue exists and its chain of overflows never leads back here: a cycle
+    would pass a contact round the queues for ever (routing refuses to load one)."""
     if overflow is None:
         return
     if overflow == name:
         raise Invalid("a queue cannot overflow into itself", field="overflow_queue")
-    if await repo.queue_by_name(overflow) is None:
-        raise Invalid(f"overflow queue {overflow!r} does not exist", field="overflow_queue")
+    chain = [name]
+    current: str | None = overflow
+    while current is not None:
+        if current in chain:
+            loop = " -> ".join([*chain, current])
+            raise Invalid(f"overflow would loop: {loop}", field="overflow_queue")
+        queue = await repo.queue_by_name(current)
+        if queue is None:
+            raise Invalid(f"overflow queue {current!r} does not exist", field="overflow_queue")
+        chain.append(current)
+        current = queue.overflow_queue
 
 
 async def create_queue(uow: UnitOfWork, data: QueueCreate, actor: Principal | None) -> QueueOut:

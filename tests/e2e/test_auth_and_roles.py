@@ -266,6 +266,14 @@ async def test_queues_administration(api: Api) -> None:
     assert r.status_code == 200
     assert (r.json()["sla_seconds"], r.json()["overflow_queue"]) == (10, None)
     assert_error(await api.request("PATCH", url, json={"overflow_queue": "vip"}), 422, "itself")
+    # Longer loops too: vip -> sales -> vip would pass a contact round for ever.
+    r = await api.request("PATCH", url, json={"overflow_queue": "sales"})
+    assert r.status_code == 200
+    sales_url = f"/api/queues/{sales['id']}"
+    loop = await api.request("PATCH", sales_url, json={"overflow_queue": "vip"})
+    assert_error(loop, 422, "overflow would loop: sales -> vip -> sales")
+    r = await api.request("PATCH", url, json={"overflow_queue": None})
+    assert r.status_code == 200
     assert_error(await api.request("PATCH", url, json={"display_name": None}), 422, "display_name")
     assert_error(await api.request("PATCH", "/api/queues/999", json={}), 404, "queue 999")
 
@@ -275,6 +283,8 @@ async def test_queues_administration(api: Api) -> None:
     assert queue_audit == [
         ("queue.create", admin),
         ("queue.create", admin),
+        ("queue.update", admin),
+        ("queue.update", admin),  # vip -> sales, and back: the refused loop wrote nothing
         ("queue.update", admin),
     ]
 
