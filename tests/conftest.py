@@ -8,6 +8,7 @@ after each test. SQLite: a migrated template file copied per test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -184,9 +185,10 @@ class Api:
         return await self.client.request(method, url, headers=headers, **kw)
 
 
-@pytest.fixture
-async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
-    app = create_app(make_settings(db_url, tmp_path), migrate=False)
+@contextlib.asynccontextmanager
+async def api_on(settings: Settings) -> AsyncIterator[Api]:
+    """The app in process with an admin, a supervisor and an agent (alice)."""
+    app = create_app(settings, migrate=False)
     async with app.router.lifespan_context(app):
         factory = app.state.hotline.uow
         await add_agent(factory, "admin", "admin")
@@ -195,6 +197,12 @@ async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
             yield Api(client, app)
+
+
+@pytest.fixture
+async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    async with api_on(make_settings(db_url, tmp_path)) as api:
+        yield api
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.db.models import AuditEntry, Transaction
 from app.main import create_app
 from config.settings import Settings
-from tests.conftest import Api, add_agent, make_settings
+from tests.conftest import Api, api_on, make_settings
 from tests.helpers import (  # noqa: F401  (cheap_argon2: autouse fixture)
     assert_error,
     audit_log,
@@ -38,15 +38,8 @@ USERS = ("alice", "super", "admin")  # agent, supervisor, admin
 async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     """The conftest app, with two integration keys configured."""
     settings = make_settings(db_url, tmp_path, integration_keys=f"{KEY}, {OTHER_KEY}")
-    app = create_app(settings, migrate=False)
-    async with app.router.lifespan_context(app):
-        factory = app.state.hotline.uow
-        await add_agent(factory, "admin", "admin")
-        await add_agent(factory, "super", "supervisor")
-        await add_agent(factory, "alice", "agent", skills={"service": 4})
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hotline") as client:
-            yield Api(client, app)
+    async with api_on(settings) as api:
+        yield api
 
 
 async def me(api: Api, user: str) -> int:
