@@ -21,6 +21,7 @@ from app.api import (
     pages,
     reports,
     staff,
+    staffing,
     ws_agent,
 )
 from app.auth.redaction import install_token_redaction
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         metrics,
         staff,
         reports,
+        staffing,
         ws_agent,
         pages,
     ):
