@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from app.deps import SupervisorUser
+from app.errors import Invalid
 from app.metrics.erlang import staffing
 
 router = APIRouter(prefix="/api/staffing", tags=["staffing"])
@@ -43,9 +44,18 @@ async def erlang_c(
     """Agents needed on the phones (`agents`) for the traffic to meet the service-level target
     under the occupancy cap, agents to schedule once shrinkage is allowed for (`scheduled`),
     and for the neighbouring levels: service level, probability of waiting, ASA, occupancy."""
-    plan = staffing(
-        contacts, interval_seconds, aht_seconds, sl_percent, sl_seconds, max_occupancy, shrinkage
-    )
+    try:
+        plan = staffing(
+            contacts,
+            interval_seconds,
+            aht_seconds,
+            sl_percent,
+            sl_seconds,
+            max_occupancy,
+            shrinkage,
+        )
+    except ValueError as exc:
+        raise Invalid(str(exc), field="contacts") from exc
     return ErlangCOut(
         traffic_erlangs=round(plan.traffic, 4),
         agents=plan.agents,

@@ -19,7 +19,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+MAX_TRAFFIC = 5_000.0
+"""Erlangs: past this, a question is for several queues or intervals, not one answer."""
+
 __all__ = [
+    "MAX_TRAFFIC",
     "Level",
     "Staffing",
     "average_speed_of_answer",
@@ -118,13 +122,26 @@ def staffing(
     if not 0 < max_occupancy <= 1 or not 0 <= shrinkage < 1:
         raise ValueError("max_occupancy must be in (0, 1] and shrinkage in [0, 1)")
     traffic = contacts * aht_seconds / interval_seconds
+    if traffic > MAX_TRAFFIC:
+        raise ValueError(
+            f"{traffic:,.0f} erlangs of traffic is beyond one queue's staffing "
+            f"(at most {MAX_TRAFFIC:,.0f}): split it by queue or interval"
+        )
     goal = sl_percent / 100
+    # Up from the fewest agents who can keep up, carrying Erlang B along its recursion:
+    # one pass, however many agents it takes.
     agents = max(1, math.floor(traffic) + 1)
-    while (
-        service_level(traffic, agents, aht_seconds, sl_seconds) < goal
-        or traffic / agents > max_occupancy
-    ):
+    b = erlang_b(traffic, agents)
+    limit = agents + math.ceil(traffic) + 1000
+    while True:
+        waits = b / (1 - (traffic / agents) * (1 - b))
+        level = 1 - waits * math.exp(-(agents - traffic) * sl_seconds / aht_seconds)
+        if level >= goal and traffic / agents <= max_occupancy:
+            break
+        if agents >= limit:
+            raise ValueError(f"no number of agents up to {limit} meets the target")
         agents += 1
+        b = traffic * b / (agents + traffic * b)
     low = max(1, agents - around)
     levels = tuple(
         _level(traffic, n, aht_seconds, sl_seconds) for n in range(low, agents + around + 1)

@@ -26,3 +26,5 @@ async def test_erlang_c_for_a_supervisor(api: Api) -> None:
     assert (await api.request("GET", f"{URL}?{query}", as_="alice")).status_code == 403
     bad = await api.request("GET", f"{URL}?contacts=100&aht_seconds=0", as_="super")
     assert_error(bad, 422, "aht_seconds")
+    huge = f"{URL}?contacts=1000000&interval_seconds=1&aht_seconds=86400"
+    assert_error(await api.request("GET", huge, as_="super"), 422, "beyond one queue")

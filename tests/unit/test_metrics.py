@@ -112,3 +112,15 @@ def test_large_centres_and_overload() -> None:
     assert average_speed_of_answer(10, 10, 180) == math.inf
     with pytest.raises(ValueError, match="positive"):
         staffing(100, 0, 180, 80, 20)
+    # Traffic past one queue's size is refused at once, not searched agent by agent (the
+    # search once ran for ever on 8.6e10 erlangs).
+    with pytest.raises(ValueError, match="beyond one queue"):
+        staffing(1_000_000, 1, 86_400, 80, 20)
+    big = staffing(
+        contacts=4_000 * 1800 / 300,
+        interval_seconds=1800,
+        aht_seconds=300,
+        sl_percent=99.9,
+        sl_seconds=0,
+    )
+    assert big.agents > 4_000 and big.levels[2].service_level >= 0.999
