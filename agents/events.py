@@ -87,6 +87,14 @@ class FinishWrapup:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtendWrapup:
+    """More time for after-contact work: the wrap-up ends ``seconds`` later, within the
+    maximum total wrap-up time (:attr:`agents.state.AgentRules.wrapup_max_seconds`)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateCapacity:
     """The profile's channels or chat capacity changed."""
 
@@ -107,5 +115,6 @@ AgentEvent = (
     | ResumeContact
     | EndContact
     | FinishWrapup
+    | ExtendWrapup
     | UpdateCapacity
 )

@@ -26,6 +26,7 @@ from agents.events import (
     AcceptOffer,
     AgentEvent,
     EndContact,
+    ExtendWrapup,
     FinishWrapup,
     LogIn,
     LogOut,
@@ -48,6 +49,7 @@ __all__ = [
     "AgentRules",
     "AgentState",
     "EndContact",
+    "ExtendWrapup",
     "FinishWrapup",
     "IllegalTransition",
     "LogIn",
@@ -96,6 +98,8 @@ class AgentRules:
 
     max_missed_offers: int = 3
     wrapup_seconds: float = 30.0
+    # The longest a wrap-up may last, extensions included (counted from its start).
+    wrapup_max_seconds: float = 300.0
 
 
 class Presence(NamedTuple):
@@ -117,6 +121,7 @@ class Presence(NamedTuple):
     wrapup_until: float | None = None
     missed_in_row: int = 0
     idle_since: float = 0.0  # last time the agent became free or took a contact
+    wrapup_started: float | None = None  # start of the wrap-up (extensions are capped from it)
 
     @property
     def state(self) -> AgentState:
@@ -184,6 +189,10 @@ def _log_out(p: Presence, event: LogOut, now: float, rules: AgentRules) -> Prese
 
 
 def _make_available(p: Presence, event: MakeAvailable, now: float, rules: AgentRules) -> Presence:
+    if p.state is AgentState.WRAPUP and p.pending_break is not None:
+        # Cancel the break asked for during the wrap-up (e.g. "connection lost" when the
+        # console reconnects): the wrap-up itself goes on, under its timer.
+        return p._replace(pending_break=None)
     if p.state in (AgentState.BREAK, AgentState.WRAPUP):
         return _free(p, now)
     # Already available, or working: cancel a requested break, nothing else to do.
@@ -194,9 +203,13 @@ def _take_break(p: Presence, event: TakeBreak, now: float, rules: AgentRules) ->
     state = p.state
     if state is AgentState.OFFERED:
         raise IllegalTransition(state, event, "answer or withdraw the offer first")
-    if state is AgentState.BUSY:
+    if state in (AgentState.BUSY, AgentState.WRAPUP):
+        # A wrap-up is finished (saved, or saved from its draft when its time ends) before
+        # the break starts: a dropped connection or a break must not leave it unsaved.
         return p._replace(pending_break=event.reason)
-    return p._replace(break_reason=event.reason, wrapup_until=None, pending_break=None)
+    return p._replace(
+        break_reason=event.reason, wrapup_until=None, wrapup_started=None, pending_break=None
+    )
 
 
 def _receive_offer(p: Presence, event: ReceiveOffer, now: float, rules: AgentRules) -> Presence:
@@ -231,7 +244,9 @@ def _miss_offer(p: Presence, event: MissOffer, now: float, rules: AgentRules) ->
         return p._replace(missed_in_row=missed)
     if p.load:  # still serving chats: stop new offers, break when they end
         return p._replace(missed_in_row=missed, pending_break=MISSED_OFFERS)
-    return p._replace(missed_in_row=missed, break_reason=MISSED_OFFERS, wrapup_until=None)
+    return p._replace(
+        missed_in_row=missed, break_reason=MISSED_OFFERS, wrapup_until=None, wrapup_started=None
+    )
 
 
 def _withdraw_offer(p: Presence, event: WithdrawOffer, now: float, rules: AgentRules) -> Presence:
@@ -246,7 +261,9 @@ def _resume_contact(p: Presence, event: ResumeContact, now: float, rules: AgentR
     chats = p.chats + (event.channel == CHAT)
     if voice == p.voice and chats == p.chats:
         raise IllegalTransition(p.state, event, f"unknown channel {event.channel!r}")
-    return p._replace(voice=voice, chats=chats, wrapup_until=None, break_reason=None)
+    return p._replace(
+        voice=voice, chats=chats, wrapup_until=None, wrapup_started=None, break_reason=None
+    )
 
 
 def _end_contact(p: Presence, event: EndContact, now: float, rules: AgentRules) -> Presence:
@@ -263,7 +280,7 @@ def _end_contact(p: Presence, event: EndContact, now: float, rules: AgentRules) 
         # on to it, so there is no wrap-up pause to enforce.
         return p
     if rules.wrapup_seconds > 0:
-        return p._replace(wrapup_until=now + rules.wrapup_seconds)
+        return p._replace(wrapup_until=now + rules.wrapup_seconds, wrapup_started=now)
     return _free(p, now)
 
 
@@ -274,6 +291,25 @@ def _finish_wrapup(p: Presence, event: FinishWrapup, now: float, rules: AgentRul
     if p.voice or p.chats:
         return p  # wrap-up of one chat while others go on: nothing changes
     raise IllegalTransition(state, event, "the agent is not in wrap-up")
+
+
+def _extend_wrapup(p: Presence, event: ExtendWrapup, now: float, rules: AgentRules) -> Presence:
+    # NaN compares false with everything: checked as "not > 0" so it is refused too.
+    if not event.seconds > 0 or event.seconds == float("inf"):
+        raise ValueError(
+            f"a wrap-up is extended by a positive number of seconds, not {event.seconds}"
+        )
+    state = p.state
+    if state is not AgentState.WRAPUP or p.wrapup_until is None:
+        raise IllegalTransition(state, event, "the agent is not in wrap-up")
+    started = p.wrapup_started if p.wrapup_started is not None else now
+    latest = started + rules.wrapup_max_seconds
+    until = min(max(p.wrapup_until, now) + event.seconds, latest)
+    if until <= p.wrapup_until:
+        raise IllegalTransition(
+            state, event, f"a wrap-up lasts at most {rules.wrapup_max_seconds:g} s in all"
+        )
+    return p._replace(wrapup_until=until)
 
 
 def _update_capacity(p: Presence, event: UpdateCapacity, now: float, rules: AgentRules) -> Presence:
@@ -293,6 +329,7 @@ _HANDLERS: dict[type, Callable[[Presence, Any, float, AgentRules], Presence]] = 
     ResumeContact: _resume_contact,
     EndContact: _end_contact,
     FinishWrapup: _finish_wrapup,
+    ExtendWrapup: _extend_wrapup,
     UpdateCapacity: _update_capacity,
 }
 
@@ -312,5 +349,9 @@ def _require_offer(p: Presence, contact_id: str, event: AgentEvent) -> None:
 def _free(p: Presence, now: float) -> Presence:
     """End of break or wrap-up: a pending break wins over becoming available."""
     if p.pending_break is not None:
-        return p._replace(break_reason=p.pending_break, pending_break=None, wrapup_until=None)
-    return p._replace(break_reason=None, wrapup_until=None, missed_in_row=0, idle_since=now)
+        return p._replace(
+            break_reason=p.pending_break, pending_break=None, wrapup_until=None, wrapup_started=None
+        )
+    return p._replace(
+        break_reason=None, wrapup_until=None, wrapup_started=None, missed_in_row=0, idle_since=now
+    )

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     # When set, these win over offers.timeout_seconds / wrapup.timeout_seconds of routing.yaml.
     offer_timeout_seconds: float | None = Field(None, gt=0)
     wrapup_seconds: float | None = Field(None, ge=0)
+    # When set, these win over wrapup.extend_seconds / wrapup.max_seconds of routing.yaml: what
+    # the console's "more time" adds to a wrap-up, and the longest a wrap-up may last in all.
+    wrapup_extend_seconds: float | None = Field(None, ge=1, le=3600)
+    wrapup_max_seconds: float | None = Field(None, ge=0)
+    # A wrap-up whose time ran out unsaved is saved from its draft, with this disposition (one
+    # of console.yaml's) when the agent had chosen none.
+    wrapup_default_disposition: str = "follow_up"
     complaint_deadline_hours: float = Field(24.0, gt=0)
     # Keys of the business's systems, sent as X-Api-Key to record purchases; comma-separated.
     integration_keys: SecretStr = SecretStr("")

@@ -22,6 +22,9 @@ from routing.decisions import (
     Explanation,
     Offer,
     OfferCancelled,
+    WrapupEndCause,
+    WrapupEnded,
+    WrapupExtended,
 )
 from routing.engine import Router
 from routing.errors import (
@@ -79,5 +82,8 @@ __all__ = [
     "Target",
     "UnknownAgent",
     "UnknownContact",
+    "WrapupEndCause",
+    "WrapupEnded",
+    "WrapupExtended",
     "parse_policy",
 ]

@@ -65,18 +65,20 @@ class RouterSettings:
     max_missed_offers: int = 3  # missed in a row -> break "missed offers"
     reoffer_cooldown: float = 60.0  # a rejecting/missing agent is skipped this long
     wrapup_seconds: float = 30.0  # after-contact work before becoming available again
+    wrapup_extend_seconds: float = 60.0  # what one "more time" adds to a wrap-up
+    wrapup_max_seconds: float = 300.0  # a wrap-up's longest total, extensions included
     max_explained_candidates: int = 5  # eligible agents listed in an explanation
 
     @property
     def agent_rules(self) -> AgentRules:
-        return AgentRules(self.max_missed_offers, self.wrapup_seconds)
+        return AgentRules(self.max_missed_offers, self.wrapup_seconds, self.wrapup_max_seconds)
 
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any]) -> RouterSettings:
         offers = expect_mapping(doc.get("offers"), "offers")
         check_keys(offers, ("timeout_seconds", "max_missed", "reoffer_cooldown_seconds"), "offers")
         wrapup = expect_mapping(doc.get("wrapup"), "wrapup")
-        check_keys(wrapup, ("timeout_seconds",), "wrapup")
+        check_keys(wrapup, ("timeout_seconds", "extend_seconds", "max_seconds"), "wrapup")
         expl = expect_mapping(doc.get("explanations"), "explanations")
         check_keys(expl, ("max_candidates",), "explanations")
         d = cls()
@@ -99,6 +101,14 @@ class RouterSettings:
             ),
             wrapup_seconds=number(
                 wrapup.get("timeout_seconds", d.wrapup_seconds), "wrapup.timeout_seconds", minimum=0
+            ),
+            wrapup_extend_seconds=number(
+                wrapup.get("extend_seconds", d.wrapup_extend_seconds),
+                "wrapup.extend_seconds",
+                minimum=1,
+            ),
+            wrapup_max_seconds=number(
+                wrapup.get("max_seconds", d.wrapup_max_seconds), "wrapup.max_seconds", minimum=0
             ),
             max_explained_candidates=cap,
         )

@@ -177,6 +177,32 @@ class AgentStateChanged:
     active_contacts: int = 0
 
 
+class WrapupEndCause(StrEnum):
+    TIMEOUT = "timeout"  # the wrap-up time (extensions included) ran out
+    AVAILABLE = "available"  # the agent (or a supervisor) made them available before it ended
+    OFFLINE = "offline"  # logged out during it (themselves, a supervisor, a lost connection)
+
+
+@dataclass(frozen=True, slots=True)
+class WrapupEnded:
+    """The agent's wrap-up ended without a wrap-up being saved (the agent saving one ends it
+    through :meth:`Router.wrapup_done` and needs no notice): whatever the agent left unsaved
+    is to be saved from its draft before another contact covers it."""
+
+    agent_id: str
+    cause: WrapupEndCause
+
+
+@dataclass(frozen=True, slots=True)
+class WrapupExtended:
+    """The agent took more time for the wrap-up: it now ends at ``wrapup_until``."""
+
+    agent_id: str
+    wrapup_until: float
+    extended_by: float  # seconds actually added (less than asked when the maximum caps it)
+    latest: float  # the wrap-up cannot be extended past this moment
+
+
 Decision = (
     ContactQueued
     | Offer
@@ -187,4 +213,6 @@ Decision = (
     | ContactTimedOut
     | ContactEnded
     | AgentStateChanged
+    | WrapupEnded
+    | WrapupExtended
 )

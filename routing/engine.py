@@ -19,6 +19,7 @@ from agents.state import (
     AgentEvent,
     AgentState,
     EndContact,
+    ExtendWrapup,
     FinishWrapup,
     IllegalTransition,
     LogIn,
@@ -35,7 +36,15 @@ from agents.state import (
 from routing.batch import Batch, apply_agent_event
 from routing.config import QueueConfig, RouterSettings, RoutingConfig, check_queues
 from routing.contact import Contact
-from routing.decisions import CancelCause, ContactAssigned, ContactEnded, Decision
+from routing.decisions import (
+    CancelCause,
+    ContactAssigned,
+    ContactEnded,
+    Decision,
+    WrapupEndCause,
+    WrapupEnded,
+    WrapupExtended,
+)
 from routing.errors import (
     DuplicateContact,
     InvalidContact,
@@ -94,17 +103,23 @@ class Router:
 
     # --- contacts ------------------------------------------------------------------------
     def contact_arrived(
-        self, contact: Contact, now: float, waiting_since: float | None = None
+        self,
+        contact: Contact,
+        now: float,
+        waiting_since: float | None = None,
+        never_to: Iterable[str] = (),
     ) -> list[Decision]:
         """A call or chat joins its queue: ContactQueued, then an Offer if someone is free.
 
         ``waiting_since`` resumes a contact that was already waiting (after a restart): it
         keeps its place and its age, and escalation steps already due fire on the next tick.
+        ``never_to``: agents this contact is never offered to (the agent who transferred it
+        away, whom a preference such as a complaint's owner would otherwise pick again).
         """
         self._check_new(contact)
         batch = Batch(now)
         start = now if waiting_since is None else min(waiting_since, now)
-        route = self.lifecycle.planner.open(contact, start, next(self._seq))
+        route = self.lifecycle.planner.open(contact, start, next(self._seq), never_to)
         self.lifecycle.place(route, 0, start, batch)
         return self._finish(batch)
 
@@ -239,7 +254,10 @@ class Router:
         """Agent or supervisor sets ``available``, ``break`` (with reason) or ``offline``.
 
         A pending offer is withdrawn (no missed-offer count) and its contact re-routed.
-        A break asked for while busy starts when the agent's work ends.
+        A break asked for while busy or in wrap-up starts when the work (and its wrap-up)
+        ends; ``available`` then cancels it. Made available in wrap-up (no break asked for):
+        the wrap-up ends, :class:`WrapupEnded` (``available``; ``offline`` when logged out
+        during it), so what is unsaved is saved.
         """
         record = self._agent(agent_id)
         try:
@@ -261,7 +279,12 @@ class Router:
                 offer, CancelCause.AGENT_UNAVAILABLE, why, WithdrawOffer(contact_id), batch
             )
             self.lifecycle.requeue(route, batch)
+        in_wrapup = presence.state is AgentState.WRAPUP
         self._apply(record, event, batch)
+        if in_wrapup and record.presence.state is not AgentState.WRAPUP:
+            offline = target is AgentState.OFFLINE
+            cause = WrapupEndCause.OFFLINE if offline else WrapupEndCause.AVAILABLE
+            batch.out.append(WrapupEnded(agent_id, cause))
         return self._finish(batch)
 
     def update_agent(self, agent: Agent, now: float) -> list[Decision]:
@@ -282,6 +305,22 @@ class Router:
         record = self._agent(agent_id)
         batch = Batch(now)
         self._apply(record, FinishWrapup(), batch)
+        return self._finish(batch)
+
+    def wrapup_extended(self, agent_id: str, now: float, seconds: float) -> list[Decision]:
+        """The agent needs more time for the wrap-up: it ends ``seconds`` later, but never
+        later than ``wrapup_max_seconds`` after it started. :class:`WrapupExtended` says the
+        new end. Raises IllegalTransition when not in wrap-up or already at the maximum, and
+        ValueError for a number of seconds that is not positive."""
+        record = self._agent(agent_id)
+        before = record.presence.wrapup_until
+        batch = Batch(now)
+        self._apply(record, ExtendWrapup(seconds), batch)  # may raise, before any write
+        p = record.presence
+        assert before is not None and p.wrapup_until is not None and p.wrapup_started is not None
+        latest = p.wrapup_started + self._rules.wrapup_max_seconds
+        added = round(p.wrapup_until - before, 3)
+        batch.out.append(WrapupExtended(agent_id, p.wrapup_until, added, latest))
         return self._finish(batch)
 
     # --- time ----------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from routing.decisions import (
     ContactQueued,
     ContactTimedOut,
     OfferCancelled,
+    WrapupEndCause,
+    WrapupEnded,
 )
 from routing.planner import RoutePlanner
 from routing.policy import Policy, Target
@@ -163,6 +165,7 @@ class Lifecycle:
             if record is not None and record.presence.wrapup_until == timer.token:
                 if record.presence.load == 0:
                     apply_agent_event(store, record, FinishWrapup(), batch, self._rules)
+                    batch.out.append(WrapupEnded(timer.subject, WrapupEndCause.TIMEOUT))
             return
         route = store.route(timer.subject)
         if route is None:

@@ -7,7 +7,8 @@ steps that would only wait for nobody).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 
 from routing.config import QueueConfig
 from routing.contact import Contact
@@ -33,8 +34,9 @@ class RoutePlanner:
         self.directory = directory
         self.is_working = is_working
 
-    def open(self, contact: Contact, now: float, seq: int) -> Route:
-        """A new route for ``contact`` in its queue, rule matched, not yet on a step."""
+    def open(self, contact: Contact, now: float, seq: int, never_to: Iterable[str] = ()) -> Route:
+        """A new route for ``contact`` in its queue, rule matched, not yet on a step;
+        ``never_to``: agents it is never offered to (steps of only them are passed)."""
         route = Route(
             contact=contact,
             queue=contact.queue,
@@ -49,6 +51,7 @@ class RoutePlanner:
             sort_key=0.0,
             seq=seq,
             visited=(contact.queue,),
+            excluded=dict.fromkeys(never_to, math.inf),
         )
         self._apply_rule(route, now)
         return route
@@ -74,7 +77,7 @@ class RoutePlanner:
             new = [p for p in pools if p not in route.pools]
             route.pools += tuple(new)
             added += new
-            if index == len(rule.steps) - 1 or self._anyone_working(new):
+            if index == len(rule.steps) - 1 or self._anyone_working(new, route, at):
                 route.note = join(skipped) if skipped else EMPTY
                 return added, False
             why = "skip.absent" if new else "skip.no_one_new"
@@ -149,9 +152,11 @@ class RoutePlanner:
                 teams.add(profile.team)
         return teams
 
-    def _anyone_working(self, pools: list[Pool]) -> bool:
+    def _anyone_working(self, pools: list[Pool], route: Route, at: float) -> bool:
+        """Someone in ``pools`` is logged in, off break, and not one ``route`` excludes."""
         is_working = self.is_working
         for pool in pools:
-            if any(is_working(agent_id) for agent_id in self.directory.ensure(pool)):
-                return True
+            for agent_id in self.directory.ensure(pool):
+                if is_working(agent_id) and not route.excludes(agent_id, at):
+                    return True
         return False

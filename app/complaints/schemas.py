@@ -39,12 +39,16 @@ class TransitionOut(Output):
 class ComplaintOut(Output):
     id: int
     customer_id: int
+    # The customer's name where complaints are listed across customers (lists, an agent's own).
+    customer_name: str | None = None
     interaction_id: int | None
     category: str
     severity: str
     description: str
     status: str
     owner_id: int | None
+    # The owner's display name, so colleagues read a name, not "#8" (None: no owner).
+    owner_name: str | None = None
     due_at: datetime
     overdue: bool
     acknowledged_at: datetime | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -18,6 +18,7 @@ from app.complaints.schemas import (
 from app.db.models import Complaint, ComplaintTransition, Interaction
 from app.db.repositories.complaints import ComplaintRepository
 from app.db.repositories.customers import CustomerRepository
+from app.db.repositories.profiles import ProfileRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
@@ -43,13 +44,28 @@ def _target(complaint: Complaint, action: str) -> str:
 
 
 def to_out(
-    c: Complaint, history: Sequence[ComplaintTransition] = (), now: datetime | None = None
+    c: Complaint,
+    history: Sequence[ComplaintTransition] = (),
+    now: datetime | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> ComplaintOut:
+    """The complaint as the API shows it; ``names`` (agent id -> display name, see
+    :func:`owner_names`) names its owner."""
     now = now or utcnow()
     fields = {k: getattr(c, k) for k in ComplaintOut.model_fields if hasattr(c, k)}
     fields["overdue"] = c.status in OPEN_STATUSES and c.due_at < now
+    fields["owner_name"] = (names or {}).get(c.owner_id) if c.owner_id is not None else None
     fields["history"] = [TransitionOut.model_validate(h) for h in history]
     return ComplaintOut.model_validate(fields)
+
+
+async def owner_names(uow: UnitOfWork, complaints: Iterable[Complaint]) -> dict[int, str]:
+    """Display names of these complaints' owners, in one statement (none without owners)."""
+    ids = sorted({c.owner_id for c in complaints if c.owner_id is not None})
+    if not ids:
+        return {}
+    agents = await ProfileRepository(uow.session).agents(ids)
+    return {agent_id: row.display_name for agent_id, row in agents.items()}
 
 
 async def _check_owner(uow: UnitOfWork, owner_id: int | None) -> None:
@@ -99,7 +115,7 @@ async def open_complaint(
     await record_audit(uow, actor, "complaint.open", "complaint", complaint.id)
     if valuation is not None:  # an open complaint raises churn risk
         await valuation.regrade(uow, data.customer_id)
-    return to_out(complaint, [first], now)
+    return to_out(complaint, [first], now, await owner_names(uow, [complaint]))
 
 
 async def get_complaint(uow: UnitOfWork, complaint_id: int) -> ComplaintOut:
@@ -107,7 +123,8 @@ async def get_complaint(uow: UnitOfWork, complaint_id: int) -> ComplaintOut:
     complaint = await repo.get(complaint_id)
     if complaint is None:
         raise NotFound(f"complaint {complaint_id} not found")
-    return to_out(complaint, (await repo.transitions([complaint_id]))[complaint_id])
+    history = (await repo.transitions([complaint_id]))[complaint_id]
+    return to_out(complaint, history, names=await owner_names(uow, [complaint]))
 
 
 async def transition_complaint(
@@ -168,7 +185,8 @@ async def transition_complaint(
     )
     if valuation is not None and (previous in OPEN_STATUSES) != (target in OPEN_STATUSES):
         await valuation.regrade(uow, complaint.customer_id)
-    return to_out(complaint, (await repo.transitions([complaint_id]))[complaint_id], now)
+    history = (await repo.transitions([complaint_id]))[complaint_id]
+    return to_out(complaint, history, now, await owner_names(uow, [complaint]))
 
 
 async def list_complaints(
@@ -194,4 +212,12 @@ async def list_complaints(
         limit=limit,
         offset=offset,
     )
-    return [to_out(c, (), now) for c in rows], total
+    names = await owner_names(uow, rows)
+    customers = await ProfileRepository(uow.session).customers(
+        sorted({c.customer_id for c in rows})
+    )
+    out = [to_out(c, (), now, names) for c in rows]
+    for item in out:
+        customer = customers.get(item.customer_id)
+        item.customer_name = customer.name if customer is not None else None
+    return out, total

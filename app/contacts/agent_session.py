@@ -15,7 +15,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.auth.tokens import Principal
-from app.contacts.commands import Accept, End, Reject, SaveNotes, Transfer
+from app.contacts.commands import (
+    Accept,
+    End,
+    ExtendWrapupTime,
+    Reject,
+    SaveNotes,
+    SaveWrapupDraft,
+    Transfer,
+)
 from app.contacts.console_config import ConsoleConfig
 from app.contacts.events import agent_state
 from app.contacts.messages import (
@@ -37,9 +45,12 @@ from app.contacts.schemas import (
     OfferAcceptMessage,
     OfferRejectMessage,
     StateSetMessage,
+    WrapupDraftMessage,
+    WrapupExtendMessage,
     WrapupMessage,
 )
 from app.contacts.service import ContactCenterService
+from app.contacts.wrapup import DRAFT_KEY
 from app.db.models import Agent
 from app.db.repositories.interactions import InteractionRepository
 from app.errors import (
@@ -108,6 +119,8 @@ class AgentSession:
             "stream": self.center.bus.stream,
             "seq": self.center.bus.last_seq,
             "wrapup_seconds": router.settings.wrapup_seconds,
+            "wrapup_extend_seconds": router.settings.wrapup_extend_seconds,
+            "wrapup_max_seconds": router.settings.wrapup_max_seconds,
             "offer_timeout_seconds": router.settings.offer_timeout,
             **self.console.as_hello(),
             # Display names of free codes (queues, rules, skills, break reasons) in every
@@ -155,6 +168,8 @@ class AgentSession:
                         "ended_by": i.ended_by,
                         "wrapup_until": state.get("wrapup_until"),
                         "contact": contact_payload(i, now),
+                        # The form as last saved from any window: this one may be behind.
+                        "draft": i.attributes.get(DRAFT_KEY),
                     }
                 )
         return out
@@ -234,6 +249,20 @@ class AgentSession:
                         "complaint_id": complaint_id,
                     }
                 ]
+            case WrapupDraftMessage():
+                complaint = m.complaint.model_dump() if m.complaint is not None else None
+                draft = SaveWrapupDraft(
+                    m.contact_id, self.agent.id, m.disposition, m.notes, complaint, m.callback_at
+                )
+                at = await self.service.save_wrapup_draft(draft)
+                return [
+                    {"type": "wrapup.draft_saved", "contact_id": m.contact_id, "saved_at": iso(at)}
+                ]
+            case WrapupExtendMessage():
+                until, more = await self.service.extend_wrapup(
+                    ExtendWrapupTime(self.agent.id, m.seconds)
+                )
+                return [{"type": "wrapup.extended", "wrapup_until": iso(until), "can_extend": more}]
             case ChatSendMessage():
                 raise DomainError("chat messages are not served yet: the chat channel is not built")
             case _:  # ping

@@ -65,3 +65,24 @@ class Transfer:
     contact_id: str
     agent_id: int
     queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveWrapupDraft:
+    """The wrap-up form as the agent is filling it in (any field may still be empty): kept
+    on the record, so that when the wrap-up time ends it can be saved as the wrap-up."""
+
+    contact_id: str
+    agent_id: int
+    disposition: str = ""
+    notes: str = ""
+    complaint: dict[str, Any] | None = None  # on, category, severity, description
+    callback_at: str | None = None  # ISO 8601 with its offset, when asked for
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendWrapupTime:
+    """More time for the agent's wrap-up; ``seconds`` None: the configured step."""
+
+    agent_id: int
+    seconds: float | None = None

@@ -12,6 +12,8 @@ from typing import Any
 from app.events.names import (
     AGENT_ACCOUNT,
     AGENT_STATE,
+    AGENT_WRAPUP_ENDED,
+    AGENT_WRAPUP_EXTENDED,
     CONTACT_ARRIVED,
     CONTACT_ASSIGNED,
     CONTACT_ENDED,
@@ -38,6 +40,8 @@ from routing import (
     Offer,
     OfferCancelled,
     Router,
+    WrapupEnded,
+    WrapupExtended,
 )
 
 EventItem = tuple[str, dict[str, Any]]
@@ -46,6 +50,8 @@ EventItem = tuple[str, dict[str, Any]]
 __all__ = [
     "AGENT_ACCOUNT",
     "AGENT_STATE",
+    "AGENT_WRAPUP_ENDED",
+    "AGENT_WRAPUP_EXTENDED",
     "CONTACT_ARRIVED",
     "CONTACT_ASSIGNED",
     "CONTACT_ENDED",
@@ -81,6 +87,17 @@ def to_events(
         if isinstance(d, AgentStateChanged):
             if last_state[d.agent_id] == i:
                 out.append((AGENT_STATE, agent_state(router, d.agent_id) or _bare_state(d)))
+            continue
+        if isinstance(d, WrapupExtended):
+            data = {"agent_id": d.agent_id, "wrapup_until": d.wrapup_until}
+            data |= {"extended_by": d.extended_by, "latest": d.latest}
+            out.append((AGENT_WRAPUP_EXTENDED, data))
+            if d.agent_id not in last_state and (state := agent_state(router, d.agent_id)):
+                # The state is unchanged but its end moved: consoles and wallboards follow.
+                out.append((AGENT_STATE, state))
+            continue
+        if isinstance(d, WrapupEnded):
+            out.append((AGENT_WRAPUP_ENDED, {"agent_id": d.agent_id, "cause": str(d.cause)}))
             continue
         out.append(_contact_event(d, router, ended_by or {}))
     return out

@@ -5,6 +5,10 @@ notifier and a reply to the agent's own request never interleave out of order. A
 is a message or an awaitable that produces one (a screen pop still being built): order is
 kept while the pops are built concurrently. A socket whose queue fills up — the browser
 stopped reading — is closed with code 4008 and never slows anyone else.
+
+One live console per agent: a new socket of an agent takes over, and the agent's older ones
+are closed with code 4409 (their pages say so and offer to take it back). The new socket is
+attached before the old ones go, so the agent never counts as disconnected in between.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ Outgoing = Message | Awaitable[Message | None]
 Localize = Callable[[Message, str], Message]
 
 SLOW_CONSUMER = 4008  # close code: the client did not read its messages in time
+TAKEN_OVER = 4409  # close code: the agent opened the console in another window
 CLOSE_TIMEOUT = 2.0
 
 
@@ -115,8 +120,14 @@ class AgentHub:
         self._conns: dict[int, set[Connection]] = defaultdict(set)
 
     def attach(self, agent_id: int, socket: Socket, lang: str = "en") -> Connection:
+        """The agent's socket from now on; the agent's other sockets are closed (4409)."""
         conn = Connection(agent_id, socket, lang, self.queue_limit, self.localize)
+        older = list(self._conns[agent_id])
         self._conns[agent_id].add(conn)
+        for old in older:
+            # Still in the set until its own handler detaches it, so that detaching it never
+            # looks like the agent's last socket going (no "connection lost" break).
+            old.close(TAKEN_OVER, "taken over by another window")
         return conn
 
     async def detach(self, conn: Connection) -> bool:

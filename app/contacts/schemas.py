@@ -9,6 +9,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     field_validator,
@@ -181,6 +182,40 @@ class ChatSendMessage(ContactMessage):
     text: StrictStr = Field(min_length=1, max_length=10_000)
 
 
+class DraftComplaint(BaseModel):
+    """The complaint part of a wrap-up draft: any field may still be empty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: StrictBool = False
+    category: StrictStr = Field("", max_length=64)
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    description: StrictStr = Field("", max_length=10_000)
+
+
+def _aware_iso(value: str | None) -> str | None:
+    if value is not None and datetime.fromisoformat(value).tzinfo is None:
+        raise ValueError("callback_at needs a timezone")
+    return value
+
+
+class WrapupDraftMessage(ContactMessage):
+    """The wrap-up form as it is being filled in (docs/websocket.md)."""
+
+    type: Literal["wrapup.draft"]
+    disposition: StrictStr = Field("", max_length=64)
+    notes: StrictStr = Field("", max_length=10_000)
+    complaint: DraftComplaint | None = None
+    callback_at: Annotated[
+        Annotated[StrictStr, Field(max_length=64)] | None, AfterValidator(_aware_iso)
+    ] = None
+
+
+class WrapupExtendMessage(AgentMessage):
+    type: Literal["wrapup.extend"]
+    seconds: StrictInt | None = Field(None, ge=1, le=3600)
+
+
 class WrapupMessage(WrapupIn):
     type: Literal["wrapup"]
     id: RequestId = None
@@ -199,5 +234,7 @@ AGENT_MESSAGES: dict[str, type[BaseModel]] = {
         NotesSaveMessage,
         ChatSendMessage,
         WrapupMessage,
+        WrapupDraftMessage,
+        WrapupExtendMessage,
     )
 }

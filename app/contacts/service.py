@@ -17,12 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.tokens import Principal
 from app.contacts import events as ev
 from app.contacts.center import ContactCenter
-from app.contacts.commands import Accept, Arrive, End, Reject, SaveNotes, Transfer
+from app.contacts.commands import (
+    Accept,
+    Arrive,
+    End,
+    ExtendWrapupTime,
+    Reject,
+    SaveNotes,
+    SaveWrapupDraft,
+    Transfer,
+)
 from app.contacts.console_config import ConsoleConfig
 from app.contacts.intake import identify, open_interaction, routing_contact, routing_customer
+from app.contacts.messages import iso
 from app.contacts.projector import InteractionProjector
 from app.contacts.schemas import ContactOut, WrapupIn
-from app.contacts.wrapup import save_wrapup
+from app.contacts.wrapup import DRAFT_KEY, save_wrapup
 from app.customers.valuation import Valuation
 from app.db.models import Interaction
 from app.db.repositories.interactions import InteractionRepository
@@ -219,6 +229,44 @@ class ContactCenterService:
             uow.emit(ev.NOTES_SAVED, {"contact_id": cid, "agent_id": str(cmd.agent_id)})
         return at
 
+    async def save_wrapup_draft(self, cmd: SaveWrapupDraft) -> datetime:
+        """The wrap-up form as the agent fills it in, kept on the record (the interaction's
+        ``_wrapup_draft`` attribute, and its notes): when the wrap-up time ends unsaved, the
+        server saves it as the wrap-up (:class:`app.contacts.wrapup.WrapupCloser`)."""
+        cid = cmd.contact_id
+        if cmd.disposition and cmd.disposition not in self.console.codes("dispositions"):
+            raise Invalid(f"unknown disposition {cmd.disposition!r}", field="disposition")
+        # The end must be on the record first (the record says "wrapup" from then on).
+        seq = self._ended_at_seq.get(cid)
+        await self.projector.reached(self.center.bus.last_seq if seq is None else seq)
+        async with self.uow() as uow:
+            i = await InteractionRepository(uow.session).get(_int_id(cid), for_update=True)
+            if i is None or i.agent_id != cmd.agent_id:
+                raise NotFound(f"contact {cid} is not one of yours")
+            if i.status != "wrapup":
+                raise Conflict(f"contact {cid} is not awaiting its wrap-up (saved, or not ended)")
+            at = utcnow()
+            draft = {
+                "disposition": cmd.disposition,
+                "complaint": cmd.complaint,
+                "callback_at": cmd.callback_at,
+                "saved_at": iso(at),
+            }
+            # A new dict, so the JSON column is seen to change.
+            i.attributes = {**i.attributes, DRAFT_KEY: draft}
+            i.notes = cmd.notes
+        return at
+
+    async def extend_wrapup(self, cmd: ExtendWrapupTime) -> tuple[float, bool]:
+        """More time for the agent's wrap-up, within the maximum: (its new end, whether it
+        can be extended again). Conflict when not in wrap-up or already at the maximum."""
+        aid = str(cmd.agent_id)
+        step = self.router.settings.wrapup_extend_seconds
+        seconds = step if cmd.seconds is None else cmd.seconds
+        events = await self.center.apply(lambda now: self.router.wrapup_extended(aid, now, seconds))
+        extended = next(e.data for e in events if e.name == ev.AGENT_WRAPUP_EXTENDED)
+        return extended["wrapup_until"], extended["wrapup_until"] < extended["latest"]
+
     async def transfer(self, cmd: Transfer) -> ContactOut:
         """The contact leaves this agent (who wraps up their part) and waits in ``queue`` as
         a new leg on the customer's record, linked to the first."""
@@ -240,7 +288,9 @@ class ContactCenterService:
         def call(now: float) -> list[Decision]:
             self._in_hands(self._live_route(cid), cmd.agent_id)
             ended = self.router.contact_ended(cid, now, "transferred")
-            return ended + self.router.contact_arrived(contact, now)
+            # Never back to the agent who sent it away (a preference would pick them again).
+            arrived = self.router.contact_arrived(contact, now, never_to=[str(cmd.agent_id)])
+            return ended + arrived
 
         moved = {"contact_id": cid, "to_contact_id": str(leg.id), "agent_id": str(cmd.agent_id)}
         moved |= {"from_queue": route.queue, "to_queue": cmd.queue}
@@ -304,7 +354,7 @@ def _next_leg(first: Interaction, cmd: Transfer, now: datetime) -> Interaction:
         intent=first.intent,
         from_address=first.from_address,
         ivr_path=list(first.ivr_path),
-        attributes={**first.attributes, "transferred_from": str(first.id)},
+        attributes={**first.attributes, "_transferred_from": str(first.id)},
         created_at=now,
         language=first.language,
         priority=first.priority,

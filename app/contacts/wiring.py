@@ -24,6 +24,7 @@ from app.contacts.presence import Presence, routing_profile
 from app.contacts.projector import CONSUMER, InteractionProjector
 from app.contacts.service import ContactCenterService
 from app.contacts.staff_sync import StaffSync
+from app.contacts.wrapup import WrapupCloser
 from app.customers.valuation import Valuation
 from app.db.repositories.events import EventCursorRepository
 from app.db.repositories.interactions import InteractionRepository
@@ -47,6 +48,10 @@ def load_routing_config(path: Path, settings: Settings) -> RoutingConfig:
         changes["offer_timeout"] = settings.offer_timeout_seconds
     if settings.wrapup_seconds is not None:
         changes["wrapup_seconds"] = settings.wrapup_seconds
+    if settings.wrapup_extend_seconds is not None:
+        changes["wrapup_extend_seconds"] = settings.wrapup_extend_seconds
+    if settings.wrapup_max_seconds is not None:
+        changes["wrapup_max_seconds"] = settings.wrapup_max_seconds
     if changes:
         config = dataclasses.replace(
             config, settings=dataclasses.replace(config.settings, **changes)
@@ -107,6 +112,15 @@ async def build_live_path(
         settings.intake_concurrency,
     )
     notifier = AgentNotifier(center, hub, uow)
+    closer = WrapupCloser(
+        uow,
+        projector.reached,
+        hub.send,
+        console,
+        settings.complaint_deadline_hours,
+        valuation,
+        settings.wrapup_default_disposition,
+    )
     staff = StaffSync(center, hub, presence, uow)
     # Subscribed before the resume below, so its events reach the record too.
     subscriptions = [
@@ -119,6 +133,7 @@ async def build_live_path(
         ),
         (bus.subscribe("agent-notifier"), notifier.handle, 0.0),
         (bus.subscribe("staff-sync"), staff.handle, 0.0),
+        (bus.subscribe("wrapup-closer"), closer.handle, 0.0),
     ]
     live = LivePath(uow, center, hub, projector, presence, service, subscriptions)
     await resume(live)

@@ -1,16 +1,36 @@
-"""After-contact work: disposition, notes, an optional complaint and callback, on the record."""
+"""After-contact work: disposition, notes, an optional complaint and callback, on the record.
+
+The agent saves it (:func:`save_wrapup`), or, when the wrap-up time ends with it unsaved, the
+server does, from the draft the console kept on the record as the agent typed
+(:class:`WrapupCloser`): a new contact never covers an unsaved wrap-up.
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
 
 from app.auth.tokens import Principal
 from app.complaints.schemas import ComplaintCreate
 from app.complaints.service import open_complaint
 from app.contacts.console_config import ConsoleConfig
-from app.contacts.schemas import WrapupIn
+from app.contacts.schemas import ComplaintInWrapup, WrapupIn
 from app.customers.valuation import Valuation
 from app.db.repositories.interactions import InteractionRepository
+from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
+from app.events import Event
+from app.events.names import AGENT_WRAPUP_ENDED, CONTACT_WRAPPED_UP
+
+log = logging.getLogger(__name__)
+
+DRAFT_KEY = "_wrapup_draft"  # interaction attribute: the form as typed (hidden: "_")
+AUTO_KEY = "_wrapup_auto"  # interaction attribute: how the server saved an unsaved wrap-up
 
 
 async def save_wrapup(
@@ -68,3 +88,141 @@ async def _why_not(
     if state.status == "ended" and state.disposition is not None:
         return Conflict(f"contact {contact_id} is already wrapped up")
     return Conflict(f"contact {contact_id} has not ended yet; end it before wrapping up")
+
+
+class WrapupCloser:
+    """A subscriber of ``agent.wrapup_ended``: the wrap-ups the agent left unsaved are saved
+    from their drafts — the chosen disposition, or ``default_disposition`` when none was
+    chosen; the notes; the complaint and callback when complete — and the agent is told
+    (``wrapup.saved`` with ``auto``). It runs on the server, so the record is complete even
+    when the browser is gone."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        reached: Callable[[int], Any],
+        send: Callable[[int, dict[str, Any]], Any],
+        console: ConsoleConfig,
+        deadline_hours: float,
+        valuation: Valuation,
+        default_disposition: str,
+    ) -> None:
+        if default_disposition not in console.codes("dispositions"):
+            known = ", ".join(sorted(console.codes("dispositions")))
+            raise ValueError(
+                f"HOTLINE_WRAPUP_DEFAULT_DISPOSITION={default_disposition!r} is not one of the "
+                f"console's dispositions ({known})"
+            )
+        self.uow_factory = uow_factory
+        self.reached = reached  # awaits the record holding every event up to a sequence
+        self.send = send
+        self.console = console
+        self.deadline_hours = deadline_hours
+        self.valuation = valuation
+        self.default_disposition = default_disposition
+
+    async def handle(self, events: list[Event]) -> None:
+        for event in events:
+            if event.name == AGENT_WRAPUP_ENDED:
+                # The end of each contact is on the record ("wrapup") before it is closed.
+                await self.reached(event.seq)
+                await self.close_unsaved(int(event.data["agent_id"]), event.data["cause"])
+
+    async def close_unsaved(self, agent_id: int, cause: str) -> list[dict[str, Any]]:
+        """Save every wrap-up the agent left unsaved; returns the notices sent."""
+        async with self.uow_factory() as uow:
+            waiting = await InteractionRepository(uow.session).awaiting_wrapup(agent_id)
+            agent = await StaffRepository(uow.session).get_agent(agent_id)
+        if not waiting or agent is None:
+            return []
+        actor = Principal(agent.id, agent.username, agent.role)
+        notices = []
+        for key in [i.id for i in waiting]:
+            try:
+                notice = await self._close(key, actor, cause)
+            except DomainError as exc:  # e.g. the agent's own save won the race
+                log.info("wrap-up of contact %s not saved by the server: %s", key, exc.message)
+                continue
+            except Exception:
+                log.exception("wrap-up of contact %s: saving its draft failed", key)
+                continue
+            if notice is not None:
+                self.send(agent_id, notice)
+                notices.append(notice)
+        return notices
+
+    async def _close(self, key: int, actor: Principal, cause: str) -> dict[str, Any] | None:
+        async with self.uow_factory() as uow:
+            repo = InteractionRepository(uow.session)
+            i = await repo.get(key, for_update=True)  # a draft saved meanwhile waits or wins
+            if i is None or i.status != "wrapup" or i.agent_id != actor.agent_id:
+                return None
+            data, defaulted, left_out = self.from_draft(key, i.attributes, i.notes or "")
+            interaction_id, complaint_id = await save_wrapup(
+                uow, data, actor, self.console, self.deadline_hours, self.valuation
+            )
+            auto = {"cause": cause, "defaulted_disposition": defaulted, "left_out": left_out}
+            attributes = {**i.attributes, AUTO_KEY: auto}
+            if data.callback_at is not None:
+                attributes["_callback_at"] = data.callback_at.isoformat()
+            await repo.set_attributes(key, attributes)
+            uow.emit(
+                CONTACT_WRAPPED_UP,
+                {
+                    "contact_id": str(key),
+                    "agent_id": str(actor.agent_id),
+                    "disposition": data.disposition,
+                    "complaint_id": complaint_id,
+                    "auto": True,
+                },
+            )
+        return {
+            "type": "wrapup.saved",
+            "contact_id": str(key),
+            "interaction_id": interaction_id,
+            "complaint_id": complaint_id,
+            "auto": True,
+            "cause": cause,
+            "disposition": data.disposition,
+            "defaulted_disposition": defaulted,
+            "left_out": left_out,
+        }
+
+    def from_draft(
+        self, key: int, attributes: dict[str, Any], notes: str
+    ) -> tuple[WrapupIn, bool, list[str]]:
+        """The wrap-up a draft amounts to: (wrap-up, disposition defaulted, parts left out
+        because they were incomplete — they stay in the draft on the record)."""
+        draft = attributes.get(DRAFT_KEY)
+        draft = draft if isinstance(draft, dict) else {}
+        disposition = draft.get("disposition")
+        defaulted = disposition not in self.console.codes("dispositions")
+        left_out: list[str] = []
+        complaint = None
+        wanted = draft.get("complaint")
+        if isinstance(wanted, dict) and wanted.get("on"):
+            try:
+                complaint = ComplaintInWrapup.model_validate(
+                    {k: wanted.get(k) for k in ("category", "severity", "description")}
+                )
+                if complaint.category not in self.console.codes("complaint_categories"):
+                    raise ValueError("unknown category")
+            except (ValidationError, ValueError):
+                complaint = None
+                left_out.append("complaint")
+        callback_at = None
+        if draft.get("callback_at"):
+            try:
+                if datetime.fromisoformat(str(draft["callback_at"])).tzinfo is None:
+                    raise ValueError("no offset")
+                callback_at = str(draft["callback_at"])
+            except ValueError:
+                left_out.append("callback")
+        data = WrapupIn(
+            contact_id=str(key),
+            disposition=self.default_disposition if defaulted else str(disposition),
+            notes=notes[:10_000],
+            complaint=complaint,
+            callback_at=callback_at,
+        )
+        return data, defaulted, left_out

@@ -70,9 +70,11 @@ async def build_profiles(
     stats = await repo.interaction_stats(ids)
     complaints = await repo.open_complaints(ids, COMPLAINTS)
     values, overrides = await repo.values(ids)
-    # Account managers, and the agents of the recent contacts (named, not numbered).
+    # Account managers, the agents of the recent contacts and the owners of the open
+    # complaints (named, not numbered).
     staff = {c.account_manager_id for c in customers.values()}
     staff |= {i.agent_id for rows in recent.values() for i in rows}
+    staff |= {c.owner_id for rows in complaints.values() for c in rows}
     staff_ids = sorted(a for a in staff if a is not None)
     agents = await repo.agents(staff_ids) if staff_ids else {}
     names = {agent_id: row.display_name for agent_id, row in agents.items()}
@@ -89,7 +91,7 @@ async def build_profiles(
                 for i in recent.get(cid, [])
             ],
             interaction_count=count,
-            open_complaints=[complaint_out(c) for c in complaints.get(cid, [])],
+            open_complaints=[complaint_out(c, names=names) for c in complaints.get(cid, [])],
             average_rating=round(avg, 2) if avg is not None else None,
             ratings=rated,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.contacts.hub import SLOW_CONSUMER, AgentHub
+from app.contacts.hub import SLOW_CONSUMER, TAKEN_OVER, AgentHub
 
 
 class Peer:
@@ -31,11 +31,12 @@ async def test_a_stalled_socket_is_closed_and_the_others_get_theirs() -> None:
     hub = AgentHub(queue_limit=8)
     stalled, healthy, other = Peer(stalled=True), Peer(), Peer()
     hub.attach(1, stalled)
-    hub.attach(1, healthy)
+    hub.attach(3, healthy)
     hub.attach(2, other)
     for n in range(50):
         hub.send(1, {"type": "state", "n": n})
         hub.send(2, {"type": "state", "n": n})
+        hub.send(3, {"type": "state", "n": n})
         await asyncio.sleep(0)
     for _ in range(20):
         await asyncio.sleep(0)
@@ -61,3 +62,22 @@ async def test_messages_keep_their_order_while_a_pop_is_built() -> None:
     pop_ready.set()
     await asyncio.sleep(0.01)
     assert [m["type"] for m in peer.got] == ["offer", "state"]
+
+
+async def test_a_second_socket_takes_over_and_the_first_is_closed_with_4409() -> None:
+    hub = AgentHub()
+    first, second, colleague = Peer(), Peer(), Peer()
+    old = hub.attach(1, first)
+    hub.attach(2, colleague)
+    hub.attach(1, second)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert first.closed_with == TAKEN_OVER and second.closed_with is None
+    assert colleague.closed_with is None  # only the same agent's sockets
+    hub.send(1, {"type": "state"})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert first.got == [] and second.got == [{"type": "state"}]
+    # The old socket's handler detaching it is not the agent's last socket going.
+    assert await hub.detach(old) is False
+    assert hub.connected(1)

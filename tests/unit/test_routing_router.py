@@ -122,6 +122,17 @@ def login(router: Router, *agents: Agent, at: float = T0) -> None:
         router.agent_login(a, at)
 
 
+def test_a_contact_is_never_offered_to_an_agent_it_was_sent_away_from():
+    router = make_router()
+    login(router, agent("alice"), agent("bob"))
+    # alice is the account manager, but she transferred this contact away.
+    leg = contact("c2", grade="vip", account_manager_agent_id="alice")
+    out = router.contact_arrived(leg, T0, never_to=["alice"])
+    assert offer_in(out).agent_id == "bob"
+    router.offer_rejected("c2", "bob", T0 + 1, "busy")
+    assert not [d for d in router.tick(T0 + 3600) if isinstance(d, Offer) and d.agent_id == "alice"]
+
+
 def test_vip_goes_to_account_manager_with_explanation():
     router = make_router()
     login(router, agent("alice"), agent("bob", 5, senior=True))

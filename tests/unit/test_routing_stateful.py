@@ -83,7 +83,11 @@ QUEUES = [
     QueueConfig("spill", (), max_wait_seconds=200),
 ]
 SETTINGS = RouterSettings(
-    offer_timeout=5, max_missed_offers=2, reoffer_cooldown=3, wrapup_seconds=4
+    offer_timeout=5,
+    max_missed_offers=2,
+    reoffer_cooldown=3,
+    wrapup_seconds=4,
+    wrapup_max_seconds=10,
 )
 AGENT_IDS = [f"a{i}" for i in range(5)]
 T0 = 10_000.0
@@ -217,6 +221,10 @@ class RouterMachine(RuleBasedStateMachine):
     def wrapup_done(self, agent_id):
         self.attempt(self.router.wrapup_done, agent_id, self.now)
 
+    @rule(agent_id=agent_ids, seconds=st.floats(0.5, 20))
+    def extend_wrapup(self, agent_id, seconds):
+        self.attempt(self.router.wrapup_extended, agent_id, self.now, seconds)
+
     @rule(
         channel=st.sampled_from(["voice", "voice", "chat"]),
         queue=st.sampled_from(["general", "general", "billing"]),
@@ -309,6 +317,14 @@ class RouterMachine(RuleBasedStateMachine):
         for record in self.store.agents():
             if record.presence.offer is not None:
                 assert self.store.offer(record.presence.offer).agent_id == record.id
+
+    @invariant()
+    def wrapup_never_passes_its_maximum(self):
+        for record in self.store.agents():
+            p = record.presence
+            if p.wrapup_until is not None:
+                assert p.state == "wrapup"
+                assert p.wrapup_until <= p.wrapup_started + SETTINGS.wrapup_max_seconds
 
     @invariant()
     def capacity_never_exceeded(self):

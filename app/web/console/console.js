@@ -1,6 +1,6 @@
 // The agent console: sign-in, the /ws/agent conversation, and the wiring between the parts.
 import { ApiError, get, login, revoke, session, setUnauthorizedHandler, wsUrl } from "../shared/api.js";
-import { fill, isTyping, setText } from "../shared/dom.js";
+import { fill, h, isTyping, setText, tx } from "../shared/dom.js";
 import { applyI18n, getLang, hasKey, onLangChange, setLang, t } from "../shared/i18n.js";
 import { icon } from "../shared/icons.js";
 import { errorText, errorToast, toast } from "../shared/toast.js";
@@ -8,14 +8,18 @@ import { ContactView } from "./contact.js";
 import { installShortcuts } from "./keys.js";
 import { customerName, OfferCard } from "./offer.js";
 import { CustomerColumn, renderIdle, renderTabs, tabKeys } from "./panels.js";
+import { MyDay } from "./myday.js";
+import * as notify from "./notify.js";
 import { CustomersView } from "./search.js";
 import { AgentSocket } from "./socket.js";
 import { chime, setSound, soundOn, unlockAudio } from "./sound.js";
 import { StateControl } from "./state.js";
-import { forgetSession, newRecord, persist, persistNow, restoreContacts, store } from "./store.js";
+import { catalog, forgetSession, newRecord, persist, persistNow, restoreContacts, store } from "./store.js";
+import { draftFromServer } from "./wrapup.js";
 
 const $ = (id) => document.getElementById(id);
 const CHIME_EVERY = 5000;
+const DRAFT_DEBOUNCE = 500; // the wrap-up form goes to the server this long after an edit
 
 const cards = new Map(); // contact_id -> OfferCard
 const views = new Map(); // contact_id -> ContactView
@@ -27,6 +31,8 @@ let ticker = null;
 let reconcileRef = null;
 let lostToast = null;
 let customerCol = null;
+const draftTimers = new Map(); // contact_id -> timer of its next wrapup.draft
+let myDay = null;
 
 // --- sign in / out ----------------------------------------------------------------------
 
@@ -78,6 +84,9 @@ async function onLoginSubmit(e) {
 function endSession(messageKey) {
   if (socket) socket.stop();
   socket = null;
+  for (const timer of draftTimers.values()) clearTimeout(timer);
+  draftTimers.clear();
+  if ($("takeover")?.open) $("takeover").close();
   clearInterval(ticker);
   ticker = null;
   session.clear();
@@ -89,6 +98,8 @@ function endSession(messageKey) {
   store.contacts.clear(); // kept in sessionStorage for the same agent's next sign-in
   store.selected = null;
   store.hello = null;
+  myDay.stop();
+  notify.clearAll();
   if (lostToast) lostToast();
   lostToast = null;
   customerCol.invalidate();
@@ -143,7 +154,9 @@ function startConsole() {
   // deactivated account "cannot use the console"; the others may sign in again.
   const deactivated = (d) => d.code === 4403 && /deactivated/.test(d.reason || "");
   socket.addEventListener("denied", (e) => endSession(deactivated(e.detail) ? "login.forbidden" : "login.expired"));
+  socket.addEventListener("takenover", showTakenOver);
   socket.start();
+  myDay.start();
   clearInterval(ticker);
   ticker = setInterval(tick, 1000);
 }
@@ -164,11 +177,41 @@ function onStatus({ status, previous }) {
   renderIdleNow();
 }
 
+/** Another window of this agent is live now (close code 4409): say so; offer to take it back. */
+function showTakenOver() {
+  let box = $("takeover");
+  if (!box) {
+    // The keyboard-help dialog's look; modal, so nothing stale here is clicked meanwhile.
+    box = h(
+      "dialog",
+      { id: "takeover", class: "keys-dialog takeover", role: "alertdialog", "aria-labelledby": "takeover-title", "aria-describedby": "takeover-body" },
+      h("h2", { id: "takeover-title", i18n: "takeover.title" }),
+      h("p", { id: "takeover-body", i18n: "takeover.body" }),
+      h("form", { method: "dialog" }, h("button", { id: "takeover-back", class: "btn btn-primary", type: "button", onclick: takeBack }, tx("takeover.take_back"))),
+    );
+    box.addEventListener("cancel", (e) => e.preventDefault()); // Esc: the page stays stale
+    document.body.append(box);
+  }
+  // Offers ringing here are answered in the other window.
+  for (const id of [...store.offers.keys()]) removeOffer(id);
+  renderAll();
+  if (!box.open) box.showModal();
+  $("takeover-back").focus();
+}
+
+/** Take the console back: simply connect again (the other window is told in its turn). */
+function takeBack() {
+  $("takeover").close();
+  socket?.start();
+  $("go-available").focus();
+}
+
 function renderConn() {
   const text = $("conn-text");
   const status = socket?.status || "closed";
   if (status === "open") setText(text, "conn.connected");
   else if (status === "waiting") setText(text, "conn.reconnecting", { s: Math.max(1, Math.ceil((socket.retryAt - Date.now()) / 1000)) });
+  else if (socket?.takenOver) setText(text, "conn.taken_over");
   else setText(text, "conn.connecting");
 }
 
@@ -213,6 +256,11 @@ const handlers = {
     // The time in a state is counted here: `state` carries no start time.
     const changed = before.state !== m.state || before.reason !== m.reason;
     store.agent = { ...m, since: m.since || (changed || !before.since ? new Date().toISOString() : before.since) };
+    if (m.state === "wrapup" && m.wrapup_until) {
+      // Its end moves when the wrap-up is extended (here or in another window).
+      for (const r of store.contacts.values()) if (r.phase === "wrapup") r.wrapupUntil = m.wrapup_until;
+      for (const v of views.values()) v.tick();
+    }
     if (m.state === "break" && m.reason === "missed offers" && changed) {
       toast({ kind: "error", text: "state.missed_offers" });
     }
@@ -236,6 +284,7 @@ const handlers = {
     $("offers").prepend(card.el);
     setView("work");
     chime();
+    notify.offerArrived(m, { name: customerName(m) || t("offer.new_customer") });
     const value = m.customer?.value;
     const grade = value ? t(`grade.${value.grade}`) : "";
     $("announcer").textContent = t("offer.announce", {
@@ -308,6 +357,16 @@ const handlers = {
     }
     const again = r.phase === "wrapup";
     r.confirmed = true;
+    if (m.draft && !r.draftDirty) {
+      // The form as last kept on the server (perhaps from another window) wins over ours,
+      // unless we have edits it has not seen yet.
+      const form = views.get(r.id)?.form;
+      if (form) form.setDraft(m.draft, m.contact?.notes);
+      else {
+        r.draft = draftFromServer(m.draft);
+        if (typeof m.contact?.notes === "string") r.notes = m.contact.notes;
+      }
+    }
     if (again) {
       r.wrapupUntil = m.wrapup_until || r.wrapupUntil;
       views.get(r.id)?.update();
@@ -356,15 +415,41 @@ const handlers = {
   "wrapup.saved"(m) {
     const r = store.contacts.get(m.contact_id);
     if (!r) return;
+    clearTimeout(draftTimers.get(r.id));
+    draftTimers.delete(r.id);
     r.phase = "saved";
     r.saved = { interaction_id: m.interaction_id, complaint_id: m.complaint_id ?? null };
     views.get(r.id)?.update();
-    toast({ kind: "success", text: "wrapup.saved", timeout: 3000 });
+    if (m.auto) {
+      // The wrap-up time ran out: the server saved the form as it was last kept.
+      const text = m.defaulted_disposition ? "wrapup.auto_saved_default" : "wrapup.auto_saved";
+      toast({ kind: "info", text, args: { outcome: { $label: catalog.disposition(m.disposition) } }, timeout: 15000 });
+      if (m.left_out?.length) toast({ kind: "info", text: "wrapup.auto_left_out", timeout: 15000 });
+    } else toast({ kind: "success", text: "wrapup.saved", timeout: 3000 });
     // The save button is gone: on to "Done" (unless the agent already works elsewhere).
     if (store.selected === r.id && !isTyping()) views.get(r.id)?.focus();
     loadProfile(r); // the record now holds this interaction (and complaint)
     persist();
     renderAll();
+  },
+
+  "wrapup.draft_saved"(m) {
+    const r = store.contacts.get(m.contact_id);
+    const form = views.get(m.contact_id)?.form;
+    if (!r || !form) return;
+    if (r.draftSending === JSON.stringify(form.draftPayload())) r.draftDirty = false;
+    r.draftSending = null;
+    form.draftSaved(m.saved_at);
+  },
+
+  "wrapup.extended"(m) {
+    for (const r of store.contacts.values()) {
+      if (r.phase !== "wrapup") continue;
+      r.wrapupUntil = m.wrapup_until;
+      views.get(r.id)?.form?.setCanExtend(m.can_extend);
+      views.get(r.id)?.tick();
+    }
+    toast({ kind: "success", text: "wrapup.extended", timeout: 2500 });
   },
 
   error(m) {
@@ -380,10 +465,16 @@ const handlers = {
       views.get(contactId)?.form?.failed(errorText({ code: m.code, detail: m.detail, ref: type }));
     } else if (type === "chat.send" && contactId != null) {
       views.get(contactId)?.sendFailed();
+    } else if (type === "wrapup.draft") {
+      return; // kept again on the next edit; the wrap-up itself sends the whole form
+    } else if (type === "wrapup.extend") {
+      for (const v of views.values()) v.form?.setCanExtend(m.code !== "conflict");
     } else if (type === "notes.save" && contactId != null) {
       const r = store.contacts.get(contactId);
       if (r) r.notesSending = null;
       return; // saved again on the next keystroke or blur; the wrap-up sends the notes anyway
+    } else if (type === "contact.transfer" && contactId != null) {
+      views.get(contactId)?.transferFailed();
     } else if (type === "contact.end" && contactId != null) {
       const v = views.get(contactId);
       if (v) v.endBtn.disabled = false;
@@ -392,12 +483,19 @@ const handlers = {
     renderAll();
   },
 
+  "contact.transferred"(m) {
+    const r = store.contacts.get(m.contact_id);
+    const queue = r ? catalog.queue(r.transferTo || "") : null;
+    toast({ kind: "success", text: "transfer.done", args: { q: queue ? { $label: queue } : "" }, timeout: 4000 });
+  },
+
   pong() {},
 };
 
 function onMessage(msg) {
   const fn = handlers[msg.type];
   if (fn) fn(msg);
+  myDay.onMessage(msg);
   if (msg.type === "pong" && msg.ref_id && msg.ref_id === reconcileRef) {
     reconcileRef = null;
     reconcile();
@@ -495,6 +593,7 @@ function rejectOffer(entry, reason) {
 
 function removeOffer(id) {
   store.offers.delete(id);
+  notify.offerGone(id, store.offers.size);
   const card = cards.get(id);
   if (card) {
     const hadFocus = card.el.contains(document.activeElement);
@@ -519,9 +618,17 @@ function ensureView(r) {
         rec.notesSending = rec.notes || "";
         return true;
       },
-      onDraft: () => persist(),
+      onDraft: (rec) => {
+        persist();
+        scheduleDraft(rec);
+      },
+      onExtend: () => send("wrapup.extend", {}),
       onWrapup: (rec, payload) => send("wrapup", payload, { contactId: rec.id }),
       onOpenRecord: (customerId) => openRecord(customerId),
+      onTransfer: (rec, queue) => {
+        rec.transferTo = queue;
+        return send("contact.transfer", { contact_id: rec.id, queue }, { contactId: rec.id });
+      },
       onDismiss: (rec) => {
         dropRecord(rec.id);
         renderAll();
@@ -531,6 +638,27 @@ function ensureView(r) {
     $("contact-panels").append(v.el);
   }
   return v;
+}
+
+/** The wrap-up form to the server a moment after the agent's last edit (wrapup.draft): when
+ * the wrap-up time ends unsaved, the server saves it as it was last kept. */
+function scheduleDraft(rec) {
+  rec.draftDirty = true;
+  clearTimeout(draftTimers.get(rec.id));
+  draftTimers.set(
+    rec.id,
+    setTimeout(() => {
+      draftTimers.delete(rec.id);
+      const form = views.get(rec.id)?.form;
+      if (!form || rec.phase !== "wrapup") return;
+      const payload = form.draftPayload();
+      // Quietly: no "not connected" toast for a save made as the agent types.
+      const id = socket?.send("wrapup.draft", payload);
+      if (!id) return;
+      pending.set(id, { type: "wrapup.draft", contactId: rec.id });
+      rec.draftSending = JSON.stringify(payload);
+    }, DRAFT_DEBOUNCE),
+  );
 }
 
 function dropRecord(id) {
@@ -572,24 +700,32 @@ function selectContact(id) {
 
 function renderIdleNow() {
   const connecting = !!socket && socket.status !== "open" && !store.hello;
-  renderIdle($("idle"), { connecting, onAvailable: () => setState("available") });
+  const onAvailable = () => {
+    notify.askPermission({ once: true });
+    setState("available");
+  };
+  renderIdle($("idle"), { connecting, onAvailable });
 }
+
+const VIEWS = ["work", "customers", "day"];
 
 function setView(name) {
   const work = name === "work";
-  $("view-work").hidden = !work;
-  $("view-customers").hidden = work;
+  for (const v of VIEWS) {
+    $(`view-${v}`).hidden = v !== name;
+    if (v === name) $(`nav-${v}`).setAttribute("aria-current", "page");
+    else $(`nav-${v}`).removeAttribute("aria-current");
+  }
+  if (name === "day") myDay.shown();
   // Open offers go with the agent: at the top of the work column, or pinned above the
-  // customer record, so one keeps ringing in view (and answerable) whatever is open.
+  // customer record or My day, so one keeps ringing in view (and answerable) whatever is open.
   const offers = $("offers");
-  const slot = work ? $("view-work").querySelector(".work-col") : $("record-offers");
+  const slot = work ? $("view-work").querySelector(".work-col") : name === "day" ? $("day-offers") : $("record-offers");
   if (offers.parentElement !== slot) {
     const hadFocus = offers.contains(document.activeElement);
     slot.prepend(offers);
     if (hadFocus) topOfferCard()?.acceptBtn.focus();
   }
-  $(work ? "nav-work" : "nav-customers").setAttribute("aria-current", "page");
-  $(work ? "nav-customers" : "nav-work").removeAttribute("aria-current");
 }
 
 function tick() {
@@ -649,6 +785,10 @@ function boot() {
   });
   $("keys-help").addEventListener("click", () => $("keys-dialog").showModal());
   $("nav-work").addEventListener("click", () => setView("work"));
+  $("nav-day").addEventListener("click", () => setView("day"));
+  // Permission for desktop alerts is asked on a click, once: the first "Available".
+  $("go-available").addEventListener("click", () => notify.askPermission({ once: true }));
+  notify.installVisibility();
   $("nav-customers").addEventListener("click", () => {
     setView("customers");
     customers.focus();
@@ -688,6 +828,10 @@ function boot() {
     record: $("record"),
   });
   customerCol = new CustomerColumn($("customer-col"), { onOpenRecord: openRecord });
+  myDay = new MyDay(
+    { strip: $("day-strip"), view: $("view-day"), nav: $("nav-day") },
+    { onOpenRecord: openRecord, onShow: () => setView("day") },
+  );
   renderSoundButton();
   if (session.token) startConsole();
   else showLogin();

@@ -2,10 +2,12 @@
 // the contact's details, then the wrap-up form and its result.
 import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
 import { icon } from "../shared/icons.js";
-import { clock, formatDate } from "../shared/i18n.js";
+import { clock, formatDate, t } from "../shared/i18n.js";
 
 const NOTES_DEBOUNCE = 1000; // notes are saved this long after the last keystroke, and on blur
+import "./day_words.js";
 import { contactFacts, gradeBadge, said } from "./profile.js";
+import { catalog, store } from "./store.js";
 import { WrapupForm } from "./wrapup.js";
 
 export function recordName(record) {
@@ -13,7 +15,8 @@ export function recordName(record) {
 }
 
 export class ContactView {
-  /** handlers: onEnd, onSend, onNotes, onNotesSave, onWrapup, onDraft, onOpenRecord, onDismiss */
+  /** handlers: onEnd, onSend, onNotes, onNotesSave, onWrapup, onDraft, onOpenRecord, onDismiss,
+   * onTransfer (record, queue) -> false when it could not be sent */
   constructor(record, handlers) {
     this.record = record;
     this.handlers = handlers;
@@ -29,6 +32,21 @@ export class ContactView {
       icon(this.channel === "chat" ? "x" : "phone", 16),
       tx(`contact.end.${this.channel}`),
     );
+    // Transfer: a button beside "End" that opens a small queue picker under it.
+    this.transferBtn = h(
+      "button",
+      { class: "btn contact-transfer", type: "button", "aria-haspopup": "dialog", "aria-expanded": "false", onclick: () => this.toggleTransfer() },
+      icon("route", 16),
+      tx("transfer.button"),
+    );
+    this.transferPop = h("div", { class: "transfer-pop card", role: "dialog", hidden: true });
+    setAttrText(this.transferPop, "aria-label", "transfer.title");
+    this.transferPop.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.stopPropagation();
+        this.closeTransfer(true);
+      }
+    });
     const value = record.customer?.value;
     this.header = h(
       "header",
@@ -40,7 +58,7 @@ export class ContactView {
         (this.titleLine = h("div", { class: "ph-line" }, h("h2", { class: "ph-name", text: recordName(record) }), value ? gradeBadge(value.grade, said(value, "grade_reason")) : null)),
         h("div", { class: "ph-sub" }, this.statusEl, record.contact.from ? [h("span", { class: "sep", text: "·" }), h("span", { text: record.contact.from })] : null),
       ),
-      h("div", { class: "ph-right" }, this.timerEl, this.endBtn),
+      h("div", { class: "ph-right" }, this.timerEl, this.transferBtn, this.endBtn, this.transferPop),
     );
 
     // chat
@@ -150,6 +168,9 @@ export class ContactView {
     this.el.dataset.phase = r.phase;
     this.endBtn.hidden = r.phase !== "live";
     this.endBtn.disabled = false;
+    this.transferBtn.hidden = r.phase !== "live" || !this.handlers.onTransfer;
+    this.transferBtn.disabled = false;
+    if (r.phase !== "live") this.closeTransfer(false);
     this.composerRow.hidden = r.phase !== "live";
     if (r.phase === "live") {
       setText(this.statusEl, `contact.connected.${this.channel}`);
@@ -160,7 +181,7 @@ export class ContactView {
       );
     } else if (r.phase === "wrapup") {
       setText(this.statusEl, "wrapup.title");
-      this.form = this.form || new WrapupForm(r, { onChange: this.handlers.onDraft, onSubmit: this.handlers.onWrapup });
+      this.form = this.form || new WrapupForm(r, { onChange: this.handlers.onDraft, onSubmit: this.handlers.onWrapup, onExtend: this.handlers.onExtend });
       this.form.notes.value = r.notes || "";
       this.endedNote = h(
         "p",
@@ -234,6 +255,70 @@ export class ContactView {
     } else {
       this.timerEl.textContent = "";
     }
+  }
+
+  /** The queues a live contact can go to: every other queue, with how many wait there. */
+  toggleTransfer() {
+    if (!this.transferPop.hidden) return this.closeTransfer(true);
+    const current = this.record.contact.queue;
+    const waiting = new Map((store.waiting || []).map((q) => [q.name, q.waiting]));
+    const queues = [...store.queues.values()].filter((q) => q.name !== current);
+    const id = `transfer-q-${this.record.id}`;
+    if (!queues.length) {
+      fill(this.transferPop, h("p", { class: "faint", i18n: "transfer.none" }));
+    } else {
+      const select = h(
+        "select",
+        { id, class: "transfer-select" },
+        queues.map((q) => {
+          const opt = h("option", { value: q.name, label: catalog.queue(q.name) });
+          if (waiting.has(q.name)) opt.textContent += ` · ${t("transfer.waiting", { n: waiting.get(q.name) })}`;
+          return opt;
+        }),
+      );
+      const go = h(
+        "button",
+        {
+          class: "btn btn-primary transfer-go",
+          type: "button",
+          onclick: () => {
+            if (this.handlers.onTransfer(this.record, select.value) === false) return;
+            this.transferBtn.disabled = true;
+            this.endBtn.disabled = true;
+            this.closeTransfer(false);
+          },
+        },
+        tx("transfer.go"),
+      );
+      fill(
+        this.transferPop,
+        h("h3", { class: "transfer-title", i18n: "transfer.title" }),
+        h("label", { for: id, i18n: "transfer.queue" }),
+        h("div", { class: "transfer-row" }, select, go),
+      );
+    }
+    this.transferPop.hidden = false;
+    this.transferBtn.setAttribute("aria-expanded", "true");
+    // A click anywhere else closes the picker.
+    this.outside = (e) => {
+      if (!this.transferPop.contains(e.target) && !this.transferBtn.contains(e.target)) this.closeTransfer(false);
+    };
+    document.addEventListener("pointerdown", this.outside, true);
+    this.transferPop.querySelector("select, button")?.focus();
+  }
+
+  closeTransfer(refocus) {
+    if (this.transferPop.hidden) return;
+    this.transferPop.hidden = true;
+    document.removeEventListener("pointerdown", this.outside, true);
+    this.transferBtn.setAttribute("aria-expanded", "false");
+    if (refocus) this.transferBtn.focus();
+  }
+
+  /** The transfer was refused: the buttons come back. */
+  transferFailed() {
+    this.transferBtn.disabled = false;
+    this.endBtn.disabled = false;
   }
 
   end() {

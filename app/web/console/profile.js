@@ -265,7 +265,7 @@ export function timeline(items, emptyKey) {
   );
 }
 
-function dueNode(c) {
+export function dueNode(c) {
   if (!c.due_at || ["resolved", "closed"].includes(c.status)) return null;
   const secs = (Date.parse(c.due_at) - Date.now()) / 1000;
   const overdue = c.overdue || secs < 0;

@@ -23,6 +23,7 @@ export class AgentSocket extends EventTarget {
 
   start() {
     this.stopped = false;
+    this.takenOver = false;
     this.connect();
   }
 
@@ -95,6 +96,15 @@ export class AgentSocket extends EventTarget {
       if (ws !== this.ws) return;
       this.ws = null;
       this.clearTimers();
+      if (event.code === 4409) {
+        // The agent opened the console in another window, which is live now: no reconnect
+        // (it would take the console back), until the agent asks for it (start()).
+        this.stopped = true;
+        this.takenOver = true;
+        this.setStatus("closed");
+        this.dispatchEvent(new CustomEvent("takenover", { detail: { reason: event.reason } }));
+        return;
+      }
       if (event.code === 4401 || event.code === 4403) {
         this.stopped = true;
         this.setStatus("closed");

@@ -1,6 +1,6 @@
 // The wrap-up form: outcome (disposition), notes, an optional complaint and callback.
-import { fill, h, setText, tx } from "../shared/dom.js";
-import { catalog } from "./store.js";
+import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
+import { catalog, store } from "./store.js";
 
 const SEVERITIES = ["low", "medium", "high", "critical"];
 
@@ -15,15 +15,33 @@ function defaultCallback() {
   return localInputValue(d);
 }
 
+/** A datetime-local value ("2026-11-30T14:30") from an ISO time with an offset. */
+function localFromIso(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? defaultCallback() : localInputValue(d);
+}
+
+/** The form's draft (as kept in the record) from the one the server holds. */
+export function draftFromServer(draft) {
+  const c = draft.complaint || {};
+  return {
+    disposition: draft.disposition || "",
+    complaint: { on: !!c.on, category: c.category || "", severity: c.severity || "medium", description: c.description || "" },
+    callback: draft.callback_at ? { on: true, at: localFromIso(draft.callback_at) } : { on: false, at: defaultCallback() },
+  };
+}
+
 /**
- * Build the form for a record. onChange(record) after each edit (to persist the draft);
- * onSubmit(record, payload) sends it and returns false when it could not be sent.
+ * Build the form for a record. onChange(record) after each edit (to persist the draft, here
+ * and on the server: see draftPayload); onSubmit(record, payload) sends it and returns false
+ * when it could not be sent; onExtend(record) asks for more wrap-up time.
  */
 export class WrapupForm {
-  constructor(record, { onChange, onSubmit }) {
+  constructor(record, { onChange, onSubmit, onExtend }) {
     this.record = record;
     this.onChange = onChange;
     this.onSubmit = onSubmit;
+    this.onExtend = onExtend;
     const id = record.id;
     const draft = (record.draft = record.draft || {
       disposition: "",
@@ -77,6 +95,11 @@ export class WrapupForm {
     );
 
     this.errorEl = h("p", { class: "form-error", role: "alert" });
+    this.draftHint = h("span", { class: "hint faint wu-draft", role: "status" });
+    // More time for the wrap-up, up to the configured maximum (the server says when reached).
+    this.moreBtn = h("button", { class: "btn wu-more", type: "button", onclick: () => this.extend() });
+    this.moreBtn.disabled = record.canExtend === false;
+    this.labelMore();
     this.submitBtn = h(
       "button",
       { class: "btn btn-primary btn-lg", type: "submit" },
@@ -94,7 +117,7 @@ export class WrapupForm {
       h("div", { class: "wu-toggles" }, h("label", { class: "check", for: fid("cb-on") }, this.callbackOn, tx("wrapup.callback"))),
       this.callbackBox,
       this.errorEl,
-      h("div", { class: "wu-actions" }, this.submitBtn),
+      h("div", { class: "wu-actions" }, this.draftHint, this.moreBtn, this.submitBtn),
     );
 
     this.el.addEventListener("input", () => this.sync());
@@ -111,8 +134,16 @@ export class WrapupForm {
     });
   }
 
+  /** "+60 s": the step comes from hello (a form restored before hello is relabelled). */
+  labelMore() {
+    const step = Math.round(store.hello?.wrapup_extend_seconds || 60);
+    fill(this.moreBtn, tx("wrapup.more_time", { s: step }));
+    setAttrText(this.moreBtn, "aria-label", "wrapup.more_time_label", { s: step });
+  }
+
   /** Options come from hello; a form restored before hello gets them when it arrives. */
   fillOptions() {
+    if (this.moreBtn) this.labelMore();
     const d = this.record.draft;
     fill(this.disposition, h("option", { value: "", i18n: "wrapup.choose" }), catalog.dispositions().map((x) => h("option", { value: x.code, label: x })));
     fill(this.category, h("option", { value: "", i18n: "wrapup.choose" }), catalog.categories().map((x) => h("option", { value: x.code, label: x })));
@@ -140,6 +171,52 @@ export class WrapupForm {
       this.errorEl.textContent = "";
     }
     this.onChange(this.record);
+  }
+
+  /** The form as the server keeps it while it is filled in (`wrapup.draft`): partial. */
+  draftPayload() {
+    const d = this.record.draft;
+    const at = d.callback.on && d.callback.at ? new Date(d.callback.at) : null;
+    return {
+      contact_id: this.record.id,
+      disposition: d.disposition,
+      notes: this.record.notes || "",
+      complaint: { ...d.complaint },
+      callback_at: at && !Number.isNaN(at.getTime()) ? at.toISOString() : null,
+    };
+  }
+
+  /** A draft the server holds (saved from another window): into the fields. */
+  setDraft(draft, notes) {
+    const d = (this.record.draft = draftFromServer(draft));
+    if (typeof notes === "string") this.record.notes = notes;
+    this.disposition.value = d.disposition;
+    this.category.value = d.complaint.category;
+    this.notes.value = this.record.notes || "";
+    this.complaintOn.checked = d.complaint.on;
+    for (const r of this.el.querySelectorAll(`input[name="sev-${this.record.id}"]`)) r.checked = r.value === d.complaint.severity;
+    this.description.value = d.complaint.description;
+    this.callbackOn.checked = d.callback.on;
+    this.callbackAt.value = d.callback.at;
+    this.complaintBox.hidden = !d.complaint.on;
+    this.callbackBox.hidden = !d.callback.on;
+  }
+
+  /** The server kept the draft (wrapup.draft_saved). */
+  draftSaved(savedAt) {
+    setText(this.draftHint, "wrapup.draft_saved", { t: { $date: savedAt || new Date().toISOString(), style: "time" } });
+  }
+
+  extend() {
+    if (this.moreBtn.disabled) return;
+    if (this.onExtend?.(this.record) === false) return;
+    this.moreBtn.disabled = true; // until the server answers (wrapup.extended or an error)
+  }
+
+  /** The server's answer to "more time": whether it can be extended again. */
+  setCanExtend(can) {
+    this.record.canExtend = can;
+    this.moreBtn.disabled = !can;
   }
 
   fail(field, key) {
