@@ -52,6 +52,8 @@ def serve(
 
     overrides = {k: v for k, v in (("http_host", host), ("http_port", port)) if v is not None}
     settings = _settings(**overrides)
+    if settings.sip_enabled is None:  # SIP is on for a server unless turned off
+        settings = settings.model_copy(update={"sip_enabled": True})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # No per-message compression on websockets: consoles sit next to the server, and
     # deflating every screen pop cost more CPU than the bytes it saved (docs/benchmarks.md).

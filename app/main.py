@@ -35,6 +35,7 @@ from app.db.migrate import upgrade_async
 from app.errors import AllowFromSpec, install_error_handlers, install_error_spec
 from app.input_guard import InputGuard
 from app.limits import BodySizeLimit
+from app.telephony import start_telephony
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         )
         hotline.tasks = live.start()
         app.state.hotline = hotline
+        # SIP (docs/telephony.md): `hotline serve` turns it on; tests turn it on when they need it.
+        telephony = await start_telephony(settings, live) if settings.sip_enabled else None
+        app.state.telephony = telephony
         log.info("hotline up: database=%s", engine.dialect.name)
         try:
             yield
         finally:
+            if telephony is not None:
+                await telephony.stop()
             await live.presence.stop()
             await live.center.stop()
             # Let the record catch up with what routing did, then stop the subscribers.

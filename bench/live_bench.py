@@ -286,6 +286,7 @@ def server_env(db: Database, tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env.pop("PYTHONPATH", None)
     env |= {"HOTLINE_DATABASE_URL": db.url, "HOTLINE_VAR_DIR": str(tmp / "var")}
+    env["HOTLINE_SIP_ENABLED"] = "false"  # HTTP and websockets only; no SIP port to clash on
     return env
 
 

@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     http_port: int = Field(8000, ge=0, le=65535)
     sip_host: str = "127.0.0.1"
     sip_port: int = Field(5060, ge=0, le=65535)
-    sip_enabled: bool = False
+    # None: on for `hotline serve`, off for an app built in tests (which turn it on).
+    sip_enabled: bool | None = None
+    telephony_file: Path = CONFIG_DIR / "telephony.yaml"
     var_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str = ""
