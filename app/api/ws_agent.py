@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -15,6 +16,7 @@ from app.contacts.agent_session import (
     StrictJSONSocket,
     contacts_today,
 )
+from app.contacts.hub import Connection
 from app.container import Hotline
 from app.db.models import Agent
 from app.deps import current_principal
@@ -87,6 +89,17 @@ async def _authenticate(ws: WebSocket, hotline: Hotline) -> tuple[Principal, Age
     return principal, agent
 
 
+async def _replay(session: AgentSession, conn: Connection) -> list[dict[str, Any]] | None:
+    """The live state for a console that (re)connects; on a fault the socket is closed, so
+    that the console reconnects and asks again rather than showing an empty desk."""
+    try:
+        return await session.live_messages()
+    except Exception:
+        log.exception("agent %s: could not replay the live state; closing", conn.agent_id)
+        conn.close(1011, "could not restore your live contacts; reconnecting")
+        return None
+
+
 @router.websocket("/ws/agent")
 async def agent_socket(ws: WebSocket) -> None:
     hotline = ws.app.state.hotline
@@ -105,8 +118,9 @@ async def agent_socket(ws: WebSocket) -> None:
     try:
         conn.put(session.hello())
         await session.presence.connected(agent, await contacts_today(hotline.contacts, agent.id))
-        for message in await session.live_messages():
-            conn.put(message)
+        # The replay of what is live holds its place in the queue: events from now on go out
+        # after it, never before it (a stale "busy" must not follow the "ended" it predates).
+        conn.put(asyncio.ensure_future(_replay(session, conn)))
         while not conn.closed:
             frame = await ws.receive()
             if frame["type"] == "websocket.disconnect":

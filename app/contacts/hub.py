@@ -23,7 +23,9 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
-Outgoing = Message | Awaitable[Message | None]
+# A message, or one in the making (a screen pop, a reconnect's replay of several) that holds
+# its place in the socket's order until it is ready.
+Outgoing = Message | Awaitable[Message | list[Message] | None]
 Localize = Callable[[Message, str], Message]
 
 SLOW_CONSUMER = 4008  # close code: the client did not read its messages in time
@@ -99,12 +101,15 @@ class Connection:
                 continue
             if message is None:
                 continue
+            kind = None
             try:
-                await self.socket.send_json(self._localize(message, self.lang))
+                for one in message if isinstance(message, list) else [message]:
+                    kind = one.get("type")
+                    await self.socket.send_json(self._localize(one, self.lang))
             except asyncio.CancelledError:
                 raise
             except Exception:  # gone: its receive loop sees the disconnect and detaches it
-                log.info("agent %s: socket did not take %s", self.agent_id, message.get("type"))
+                log.info("agent %s: socket did not take %s", self.agent_id, kind)
                 self.closed = True
                 return
 
