@@ -18,6 +18,9 @@ class Interaction(Base):
     __table_args__ = (
         Index("ix_interactions_customer_created", "customer_id", "created_at"),
         Index("ix_interactions_status", "status"),
+        # An agent's day (contacts today, figures, callbacks) and offers since midnight.
+        Index("ix_interactions_agent_answered", "agent_id", "answered_at"),
+        Index("ix_interactions_offered", "offered_at"),
         UniqueConstraint("source", "external_id", name="uq_interactions_source_external_id"),
     )
 
