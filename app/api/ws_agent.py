@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -16,7 +15,7 @@ from app.contacts.agent_session import (
     StrictJSONSocket,
     contacts_today,
 )
-from app.contacts.hub import Connection
+from app.contacts.hub import Connection, Replay
 from app.container import Hotline
 from app.db.models import Agent
 from app.deps import current_principal
@@ -89,11 +88,12 @@ async def _authenticate(ws: WebSocket, hotline: Hotline) -> tuple[Principal, Age
     return principal, agent
 
 
-async def _replay(session: AgentSession, conn: Connection) -> list[dict[str, Any]] | None:
+async def _replay(session: AgentSession, conn: Connection) -> Replay | None:
     """The live state for a console that (re)connects; on a fault the socket is closed, so
     that the console reconnects and asks again rather than showing an empty desk."""
+    seq = session.center.bus.last_seq  # the replay shows at least every event up to here
     try:
-        return await session.live_messages()
+        return Replay(await session.live_messages(), seq)
     except Exception:
         log.exception("agent %s: could not replay the live state; closing", conn.agent_id)
         conn.close(1011, "could not restore your live contacts; reconnecting")

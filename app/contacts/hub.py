@@ -16,16 +16,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
-# A message, or one in the making (a screen pop, a reconnect's replay of several) that holds
-# its place in the socket's order until it is ready.
-Outgoing = Message | Awaitable[Message | list[Message] | None]
+
+
+class Replay(NamedTuple):
+    """What is live for a console that (re)connects, as of event ``seq`` or later: messages
+    of events up to ``seq`` that are queued behind it are stale, and are dropped."""
+
+    messages: list[Message]
+    seq: int
+
+
+# A message, or one in the making (a screen pop, a reconnect's replay) that holds its place
+# in the socket's order until it is ready.
+Outgoing = Message | Awaitable[Message | Replay | None]
 Localize = Callable[[Message, str], Message]
 
 SLOW_CONSUMER = 4008  # close code: the client did not read its messages in time
@@ -50,6 +61,8 @@ class Connection:
         self.lang = lang
         self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=limit)
         self.closed = False
+        # Messages of events up to here are in a replay already sent (see Replay).
+        self.replayed_seq: int | None = None
         self._closer: asyncio.Task[None] | None = None
         self._localize = localize
         self._writer = asyncio.create_task(self._write_forever(), name=f"ws-agent-{agent_id}")
@@ -101,9 +114,17 @@ class Connection:
                 continue
             if message is None:
                 continue
+            if isinstance(message, Replay):
+                batch, self.replayed_seq = message.messages, message.seq
+            elif self.replayed_seq is not None and message.get("seq", math.inf) <= (
+                self.replayed_seq
+            ):
+                continue  # an event the replay already showed
+            else:
+                batch = [message]
             kind = None
             try:
-                for one in message if isinstance(message, list) else [message]:
+                for one in batch:
                     kind = one.get("type")
                     await self.socket.send_json(self._localize(one, self.lang))
             except asyncio.CancelledError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.contacts.hub import SLOW_CONSUMER, TAKEN_OVER, AgentHub
+from app.contacts.hub import SLOW_CONSUMER, TAKEN_OVER, AgentHub, Replay
 
 
 class Peer:
@@ -81,3 +81,31 @@ async def test_a_second_socket_takes_over_and_the_first_is_closed_with_4409() ->
     # The old socket's handler detaching it is not the agent's last socket going.
     assert await hub.detach(old) is False
     assert hub.connected(1)
+
+
+async def test_a_replay_supersedes_the_events_it_already_shows() -> None:
+    # A reconnect's replay is the state as of event 5: events up to 5 queued behind it are
+    # stale (they would undo it); later ones and plain replies go out, in order.
+    hub = AgentHub()
+    peer = Peer()
+    hub.attach(1, peer)
+    hub.send(1, {"type": "hello", "seq": 0})  # before the replay: as sent
+    ready = asyncio.Event()
+
+    async def replay() -> Replay:
+        await ready.wait()
+        return Replay([{"type": "state", "state": "wrapup"}], 5)
+
+    hub.send(1, asyncio.ensure_future(replay()))
+    hub.send(1, {"type": "state", "state": "busy", "seq": 4})
+    hub.send(1, {"type": "pong"})
+    hub.send(1, {"type": "state", "state": "available", "seq": 6})
+    ready.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert [(m["type"], m.get("state")) for m in peer.got] == [
+        ("hello", None),
+        ("state", "wrapup"),
+        ("pong", None),
+        ("state", "available"),
+    ]
