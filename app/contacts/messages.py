@@ -18,7 +18,7 @@ def iso(moment: datetime | float | None) -> str | None:
 
 
 def contact_payload(i: Interaction | Any, now: float) -> dict[str, Any]:
-    """``i``: an Interaction, or a row with the same fields (``InteractionRepository.card``)."""
+    """``i``: an Interaction, or a row with the same fields (``InteractionRepository.cards``)."""
     return {
         "id": str(i.id),
         "interaction_id": i.id,

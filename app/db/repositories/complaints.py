@@ -68,25 +68,6 @@ class ComplaintRepository:
                 out[row.complaint_id].append(row)
         return out
 
-    async def oldest_open(self, customer_id: int) -> Complaint | None:
-        stmt = (
-            select(Complaint)
-            .where(Complaint.customer_id == customer_id, Complaint.status.in_(OPEN_STATUSES))
-            .order_by(Complaint.created_at, Complaint.id)
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def open_for_customer(self, customer_id: int, limit: int = 100) -> list[Complaint]:
-        """The customer's open complaints, earliest deadline first (the screen pop's list)."""
-        stmt = (
-            select(Complaint)
-            .where(Complaint.customer_id == customer_id, Complaint.status.in_(OPEN_STATUSES))
-            .order_by(Complaint.due_at, Complaint.id)
-            .limit(limit)
-        )
-        return list((await self.session.execute(stmt)).scalars())
-
     async def search(
         self,
         *,

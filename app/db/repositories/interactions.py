@@ -79,12 +79,9 @@ class InteractionRepository:
         stmt = select(Interaction).where(Interaction.id.in_(ids))
         return {i.id: i for i in (await self.session.execute(stmt)).scalars()}
 
-    async def card(self, interaction_id: int) -> Any | None:
-        """What an agent's offer card shows of a contact (no routing log, no transcript)."""
-        return (await self.cards([interaction_id])).get(interaction_id)
-
     async def cards(self, ids: list[int]) -> dict[int, Any]:
-        """:meth:`card` for many contacts, in one statement."""
+        """What agents' offer cards show of these contacts (no routing log, no transcript),
+        in one statement."""
         return {row.id: row for row in await self.session.execute(_CARDS, {"ids": ids})}
 
     async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -160,16 +157,6 @@ class InteractionRepository:
             .offset(offset)
         )
         return list(rows.scalars()), int(total or 0)
-
-    async def last_served(self, customer_id: int) -> Interaction | None:
-        """The customer's latest contact that an agent answered."""
-        stmt = (
-            select(Interaction)
-            .where(Interaction.customer_id == customer_id, Interaction.answered_at.is_not(None))
-            .order_by(Interaction.answered_at.desc(), Interaction.id.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def live(self) -> list[Interaction]:
         """Contacts not ended yet (queued, offered, active): what routing must know about,
