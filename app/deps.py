@@ -5,38 +5,41 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.tokens import Principal, verify
 from app.container import Hotline
 from app.customers.valuation import Valuation
 from app.db.uow import UnitOfWork
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, Unauthorized, Unavailable
+from app.telephony.pbx import PbxCaller, PbxCalls
 from config.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="token from POST /api/auth/login")
 
 
-def get_hotline(request: Request) -> Hotline:
+# Dependencies are coroutines even when they do not await: FastAPI runs a plain ``def``
+# dependency in a worker thread, a thread hop per request for a dictionary lookup.
+async def get_hotline(request: Request) -> Hotline:
     return request.app.state.hotline
 
 
 HotlineDep = Annotated[Hotline, Depends(get_hotline)]
 
 
-def get_settings(hotline: HotlineDep) -> Settings:
+async def get_settings(hotline: HotlineDep) -> Settings:
     return hotline.settings
 
 
-def get_uow(hotline: HotlineDep) -> UnitOfWork:
+async def get_uow(hotline: HotlineDep) -> UnitOfWork:
     return hotline.uow()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_valuation(hotline: HotlineDep) -> Valuation:
+async def get_valuation(hotline: HotlineDep) -> Valuation:
     return hotline.valuation
 
 
@@ -83,3 +86,31 @@ def _require(role: str):  # type: ignore[no-untyped-def]
 AgentUser = Annotated[Principal, Depends(_require("agent"))]
 SupervisorUser = Annotated[Principal, Depends(_require("supervisor"))]
 AdminUser = Annotated[Principal, Depends(_require("admin"))]
+
+
+# A PBX's key (docs/telephony.md, "PBX events"): its own scheme in the spec, beside the
+# integration keys' X-Api-Key of app.api.customers.
+_pbx_key = APIKeyHeader(
+    name="X-Api-Key",
+    scheme_name="PbxKey",
+    auto_error=False,
+    description="a PBX's key, issued by an admin (POST /api/telephony/keys)",
+)
+PbxKeyHeader = Annotated[str | None, Security(_pbx_key)]
+
+
+async def get_pbx(hotline: HotlineDep) -> PbxCalls:
+    if hotline.pbx is None:  # only between start-up steps
+        raise Unavailable("the PBX event API is starting; try again")
+    return hotline.pbx
+
+
+PbxDep = Annotated[PbxCalls, Depends(get_pbx)]
+
+
+async def pbx_caller(pbx: PbxDep, key: PbxKeyHeader) -> PbxCaller:
+    """The PBX whose key the request carries: 401 for none, an unknown or a revoked key."""
+    return await pbx.authenticate(key)
+
+
+PbxUser = Annotated[PbxCaller, Depends(pbx_caller)]

@@ -16,7 +16,7 @@ def _default_language(request: Request) -> str:
     return getattr(settings, "default_language", None) or FALLBACK
 
 
-def get_language(
+async def get_language(
     request: Request,
     lang: Annotated[
         str | None,

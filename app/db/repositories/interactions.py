@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import JSON, Text, bindparam, case, func, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Interaction
@@ -21,10 +23,10 @@ PROJECTED = (
     Interaction.handle_seconds,
     Interaction.end_reason,
     Interaction.ended_by,
-    Interaction.routing_explanation,
     Interaction.last_event_seq,
 )
-"""The columns the live path's events decide (see app/contacts/projector.py)."""
+"""The columns the live path's events decide (see app/contacts/projector.py); their routing
+explanation is appended to, never read back (:meth:`InteractionRepository.save_projection`)."""
 
 CARD = (
     Interaction.id,
@@ -52,10 +54,45 @@ _CLOSE_WRAPUP = (
         Interaction.agent_id == bindparam("agent"),
         Interaction.status == "wrapup",
     )
-    .values(disposition=bindparam("disposition"), notes=bindparam("notes"), status="ended")
+    .values(
+        disposition=bindparam("disposition"),
+        notes=bindparam("notes"),
+        status="ended",
+        wrapped_up_at=bindparam("at"),
+    )
     .returning(Interaction.id, Interaction.customer_id, Interaction.attributes)
     .execution_options(synchronize_session=False)
 )
+_PROJECTION_ROWS = select(Interaction.id, Interaction.created_at, *PROJECTED).where(
+    Interaction.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _save_projection(postgres: bool) -> Any:
+    table = Interaction.__table__
+    log = table.c.routing_explanation
+    if postgres:
+        # jsonb || jsonb: two arrays joined.
+        grown = log.op("||")(bindparam("v_added", type_=JSONB))
+    else:
+        # SQLite keeps JSON as text, "[...]" as json.dumps wrote it: join the two texts
+        # (the entries to add come as JSON text, see save_projection).
+        old, new = type_coerce(func.coalesce(log, "[]"), Text), bindparam("v_added", type_=Text)
+        grown = type_coerce(
+            case(
+                (new == "[]", old),
+                (old == "[]", new),
+                else_=func.substr(old, 1, func.length(old) - 1) + "," + func.substr(new, 2),
+            ),
+            JSON,
+        )
+    values = {c.key: bindparam(f"v_{c.key}") for c in PROJECTED}
+    values["routing_explanation"] = grown
+    return update(table).where(table.c.id == bindparam("row_id")).values(values)
+
+
+_SAVE_PROJECTION = _save_projection(postgres=False)
+_SAVE_PROJECTION_PG = _save_projection(postgres=True)
 
 
 class InteractionRepository:
@@ -86,36 +123,44 @@ class InteractionRepository:
 
     async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The columns the live-path projector writes, for these contacts (plain dicts: the
-        projector runs for every event and needs no ORM objects)."""
+        projector runs for every event and needs no ORM objects), and an empty
+        ``explanation_added``: the entries to append to the routing explanation."""
         if not ids:
             return {}
-        columns = [Interaction.id, Interaction.created_at, *PROJECTED]
-        rows = await self.session.execute(select(*columns).where(Interaction.id.in_(ids)))
-        return {row.id: dict(row._mapping) for row in rows}
+        rows = await self.session.execute(_PROJECTION_ROWS, {"ids": ids})
+        return {row.id: dict(row._mapping) | {"explanation_added": []} for row in rows}
 
     async def save_projection(self, rows: list[dict[str, Any]]) -> None:
-        """Write back what the projector changed, in one statement for all the rows."""
+        """Write back what the projector changed, in one statement for all the rows. The
+        routing explanation grows by ``explanation_added`` in the database itself: reading
+        and rewriting the whole log for every event cost more than the rest of the
+        projector's work."""
         if not rows:
             return
-        table = Interaction.__table__
         names = [c.key for c in PROJECTED]
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values({name: bindparam(f"v_{name}") for name in names})
-        )
-        params = [{"row_id": r["id"], **{f"v_{n}": r[n] for n in names}} for r in rows]
-        await self.session.execute(stmt, params)
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        params = [
+            {
+                "row_id": r["id"],
+                # PostgreSQL: a jsonb parameter; SQLite: the JSON text to join to the column's.
+                "v_added": r["explanation_added"]
+                if postgres
+                else json.dumps(r["explanation_added"]),
+                **{f"v_{n}": r[n] for n in names},
+            }
+            for r in rows
+        ]
+        await self.session.execute(_SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION, params)
 
     async def close_wrapup(
-        self, interaction_id: int, agent_id: int, disposition: str, notes: str
+        self, interaction_id: int, agent_id: int, disposition: str, notes: str, at: datetime
     ) -> Any | None:
         """The agent's wrap-up becomes the record's: disposition and notes set, the contact
         ended — only if it is this agent's and in wrap-up, in one conditional statement, so
         that of two concurrent wrap-ups exactly one wins. The row (id, customer_id,
         attributes), or None when nothing matched (see :meth:`wrapup_state`)."""
         params = {"key": interaction_id, "agent": agent_id}
-        params |= {"disposition": disposition, "notes": notes}
+        params |= {"disposition": disposition, "notes": notes, "at": at}
         return (await self.session.execute(_CLOSE_WRAPUP, params)).one_or_none()
 
     async def wrapup_state(self, interaction_id: int) -> Any | None:
