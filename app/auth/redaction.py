@@ -12,15 +12,18 @@ import re
 REDACTED = "[redacted]"
 
 _PATTERNS = (
-    # Query parameters: ?token=…, &access_token=…
-    re.compile(r"(?i)([?&;](?:access_|auth_|refresh_)?token=)[^&;#\s\"']+"),
+    # Query parameters: ?token=…, &access_token=… (not a "%s" placeholder of a log format).
+    re.compile(r"(?i)([?&;](?:access_|auth_|refresh_)?token=)(?!%[sdr])[^&;#\s\"']+"),
     # Authorization headers and the like: Bearer …
-    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]+"),
+    # (16 characters at least: no token is shorter, and prose such as "bearer tokens" stays.)
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
     # JSON fields: "token": "…", "access_token": "…"
     re.compile(r"(?i)(\"(?:access_|refresh_)?token\"\s*:\s*\")[^\"]*"),
     # The tokens themselves, wherever they stand: base64url JSON claims ("eyJ…") and a
     # signature (app/auth/tokens.py), and JWTs of the same shape.
     re.compile(r"()\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}(?:\.[A-Za-z0-9_-]+)?"),
+    # A PBX's API key (app/telephony/pbx.py): "hpk_" and 43 base64url characters.
+    re.compile(r"()\bhpk_[A-Za-z0-9_-]{16,}"),
 )
 
 

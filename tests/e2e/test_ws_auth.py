@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from app.auth.redaction import redact
+from app.auth.redaction import TokenRedactingFilter, redact
 from config.settings import Settings
 from tests.agent_client import AgentClient, open_agent_socket
 from tests.conftest import LiveServer, make_settings
@@ -131,4 +131,21 @@ def test_the_log_filter_redacts_token_like_text(line: str) -> None:
     assert token not in redact(text) and "[redacted]" in redact(text)
     assert redact("GET /api/customers?name=tokenize&limit=5") == (
         "GET /api/customers?name=tokenize&limit=5"
+    )
+
+
+def test_the_log_filter_redacts_a_pbx_key() -> None:
+    key = "hpk_Zm9vYmFyLWJhei1xdXV4LWNvcmdlLWdyYXVsdC1nYXJwbHk"
+    assert redact(f"X-Api-Key: {key} refused") == "X-Api-Key: [redacted] refused"
+    assert redact("the hpk_ prefix names PBX keys") == "the hpk_ prefix names PBX keys"
+
+
+def test_the_log_filter_keeps_format_placeholders_and_prose() -> None:
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, "GET /ws?token=%s", ("x" * 40,), None
+    )
+    assert TokenRedactingFilter().filter(record)
+    assert record.getMessage() == "GET /ws?token=[redacted]"
+    assert redact("clients send bearer tokens in a header") == (
+        "clients send bearer tokens in a header"
     )
