@@ -26,6 +26,20 @@ class Arrive:
     ivr_path: tuple[str, ...] = ()
     source: str | None = None
     external_id: str | None = None
+    # A callback or care task the centre makes is outbound; everything else comes in.
+    direction: Literal["inbound", "outbound"] = "inbound"
+
+
+@dataclass(frozen=True, slots=True)
+class MarkCallback:
+    """A waiting caller hangs up to be called back (IVR: a key while queued): the contact
+    keeps its place and age; its record says it is a callback (attributes ``callback``,
+    ``callback_number`` and ``attributes``; ``path_entry`` ends its IVR path)."""
+
+    contact_id: str
+    number: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    path_entry: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ async def open_interaction(
         Interaction(
             customer_id=customer_id,
             channel=data.channel,
-            direction="inbound",
+            direction=data.direction,
             queue=data.queue,
             status="queued",
             intent=data.intent,

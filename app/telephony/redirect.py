@@ -36,7 +36,7 @@ from ivr.sip.transactions import Handle, ServerTransaction
 
 log = logging.getLogger(__name__)
 SOURCE = "sip"
-NOT_YET = "Not Yet Available"  # IVR and survey numbers, until IVR mode exists
+NOT_YET = "Not Yet Available"  # ivr/survey numbers when no IVR mode is wired in (calls.py is)
 
 
 @dataclass(eq=False)

@@ -15,7 +15,22 @@ What the layer does for the transaction user:
 - a non-INVITE transaction kept for Timer J to absorb retransmissions of its request;
 - CANCEL (§9.2): 200 to the CANCEL and the matching INVITE transaction handed to the
   transaction user (which answers it 487), or 481 when there is none;
-- one To-tag per transaction, so every response of a transaction carries the same one.
+- one To-tag per transaction, so every response of a transaction carries the same one;
+- a 2xx to an INVITE retransmitted (T1 doubling to T2, unreliable transports) until the
+  transaction user says the ACK came (:meth:`ServerTransaction.acked`, RFC 3261 §13.3.1.4);
+  without an ACK the transaction ends ``timed_out`` (the call must then be hung up).
+
+And RFC 3261 §17.1.2 non-INVITE *client* transactions (:class:`ClientTransaction`), for the
+requests the call logic sends in a dialog (REFER, BYE): retransmitted on Timer E over UDP,
+given up on Timer F (the user is told: no response), the answer's retransmissions absorbed
+for Timer K. :meth:`TransactionLayer.receive_response` matches responses to them by branch
+and method.
+
+And the RFC 3261 §17.1.1 INVITE client transaction (:class:`InviteClientTransaction`), for
+the calls Hotline makes itself (a callback rings the agent's phone): Timer A resends the
+INVITE over UDP, Timer B gives up; a 3xx-6xx answer is ACKed here (the ACK is part of the
+transaction, §17.1.1.3) and its retransmissions ACKed again for Timer D; a 2xx goes to the
+user each time it comes (it ACKs it, as the dialog's, §13.2.2.4), for Timer M (RFC 6026).
 """
 
 from __future__ import annotations
@@ -27,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ivr.sip.message import Request, Response, make_response
+from ivr.sip.message import Headers, Request, Response, make_response, parse_via
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +131,7 @@ class ServerTransaction:
         self.context: Any = None  # for the transaction user (its call)
         self._timers: dict[str, Handle] = {}
         self._g_interval = T1
+        self._acked = False
 
     @property
     def final(self) -> bool:
@@ -143,7 +159,9 @@ class ServerTransaction:
             return True
         if self.invite and status < 300:
             self.state = State.ACCEPTED
-            self._start("L", 64 * T1, self._terminate)
+            self._start("L", 64 * T1, self._timer_l)
+            if not self.peer.reliable:
+                self._start("R", self._g_interval, self._resend_2xx)
         elif self.invite:
             self.state = State.COMPLETED
             if not self.peer.reliable:
@@ -163,10 +181,29 @@ class ServerTransaction:
                 self._cancel("H")
                 self._start("I", 0 if self.peer.reliable else T4, self._terminate)
             elif self.state is State.ACCEPTED:
-                self.layer.user.ack(request, self.peer)
+                self.layer.user.ack(request, self.peer)  # an RFC 2543 ACK reusing the branch
             return  # an ACK in Confirmed is absorbed
         if self.state in (State.PROCEEDING, State.COMPLETED) and self.last is not None:
             self.layer.transmit(self.last, self.peer)
+
+    def acked(self) -> None:
+        """The ACK of this INVITE's 2xx arrived (it is a transaction of its own, so the
+        transaction user, which receives it, says so): the 2xx is no longer resent."""
+        self._acked = True
+        self._cancel("R")
+
+    def _resend_2xx(self) -> None:
+        if self.state is not State.ACCEPTED or self._acked or self.last is None:
+            return
+        self.layer.transmit(self.last, self.peer)
+        self._g_interval = min(2 * self._g_interval, T2)
+        self._start("R", self._g_interval, self._resend_2xx)
+
+    def _timer_l(self) -> None:
+        # A 2xx never ACKed (RFC 3261 §13.3.1.4): the transaction user should end the call.
+        self._terminate(
+            timed_out=not self._acked and self.last is not None and self.last.status < 300
+        )
 
     def _timer_g(self) -> None:
         if self.state is not State.COMPLETED or self.last is None:
@@ -199,6 +236,159 @@ class ServerTransaction:
         self.layer.forget(self, timed_out)
 
 
+class ClientTransaction:
+    """One non-INVITE client transaction (RFC 3261 §17.1.2): REFER, BYE, NOTIFY sent by the
+    call logic. ``on_response`` gets every response (provisional ones too) and, when none
+    final came within Timer F or the request could not be sent, ``None`` once."""
+
+    def __init__(
+        self,
+        layer: TransactionLayer,
+        request: Request,
+        peer: Peer,
+        on_response: Callable[[Response | None], None],
+    ) -> None:
+        self.layer = layer
+        self.request = request
+        self.peer = peer
+        self.on_response = on_response
+        via = request.top_via
+        self.key = (via.branch, request.method)
+        self.state = State.TRYING
+        self.response: Response | None = None
+        self._timers: dict[str, Handle] = {}
+        self._e_interval = T1
+
+    def start(self) -> None:
+        self.layer.transmit_request(self.request, self.peer)
+        if not self.peer.reliable:
+            self._start("E", self._e_interval, self._timer_e)
+        self._start("F", 64 * T1, self._timer_f)
+
+    def received(self, response: Response) -> None:
+        if self.state in (State.COMPLETED, State.TERMINATED):
+            return  # a retransmitted final response: absorbed
+        if response.status < 200:
+            self.state = State.PROCEEDING
+            self._tell(response)
+            return
+        self.state = State.COMPLETED
+        self.response = response
+        self._cancel("E")
+        self._cancel("F")
+        self._start("K", 0 if self.peer.reliable else T4, self._terminate)
+        self._tell(response)
+
+    def _timer_e(self) -> None:
+        if self.state not in (State.TRYING, State.PROCEEDING):
+            return
+        self.layer.transmit_request(self.request, self.peer)
+        # §17.1.2.2: doubling up to T2 while trying; every T2 once a provisional came.
+        self._e_interval = T2 if self.state is State.PROCEEDING else min(2 * self._e_interval, T2)
+        self._start("E", self._e_interval, self._timer_e)
+
+    def _timer_f(self) -> None:
+        if self.state in (State.TRYING, State.PROCEEDING):
+            log.info("no answer to %s %s: giving up", self.request.method, self.key[0])
+            self._terminate()
+            self._tell(None)
+
+    def _tell(self, response: Response | None) -> None:
+        try:
+            self.on_response(response)
+        except Exception:
+            log.exception("the transaction user failed on a response to %s", self.request.method)
+
+    def _start(self, name: str, delay: float, fn: Callable[[], None]) -> None:
+        self._cancel(name)
+        self._timers[name] = self.layer.scheduler.call_later(delay, fn)
+
+    def _cancel(self, name: str) -> None:
+        handle = self._timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _terminate(self) -> None:
+        self.state = State.TERMINATED
+        for name in list(self._timers):
+            self._cancel(name)
+        if self.layer.clients.get(self.key) is self:
+            del self.layer.clients[self.key]
+
+
+class InviteClientTransaction(ClientTransaction):
+    """An INVITE Hotline sends (RFC 3261 §17.1.1, with RFC 6026's Accepted state).
+    ``on_response`` gets every provisional answer, every 2xx (retransmissions too: the user
+    ACKs each one), the one final 3xx-6xx answer, and ``None`` once if nothing final came
+    within Timer B."""
+
+    def start(self) -> None:
+        self.state = State.TRYING  # "Calling"
+        self.layer.transmit_request(self.request, self.peer)
+        if not self.peer.reliable:
+            self._start("A", self._e_interval, self._timer_a)
+        self._start("B", 64 * T1, self._timer_b)
+
+    def received(self, response: Response) -> None:
+        if self.state is State.TERMINATED:
+            return
+        if response.status < 200:
+            if self.state in (State.TRYING, State.PROCEEDING):
+                self.state = State.PROCEEDING
+                self._cancel("A")  # a provisional answer: no more INVITEs (§17.1.1.2)
+                self._tell(response)
+            return
+        if response.status < 300:
+            if self.state in (State.TRYING, State.PROCEEDING):
+                self.state = State.ACCEPTED
+                self.response = response
+                self._cancel("A")
+                self._cancel("B")
+                self._start("M", 64 * T1, self._terminate)
+            if self.state is State.ACCEPTED:
+                self._tell(response)  # each 2xx (a lost ACK makes the far end resend it)
+            return
+        if self.state is State.COMPLETED:
+            self.layer.transmit_request(self.ack_for(response), self.peer)  # absorbed, re-ACKed
+            return
+        if self.state in (State.TRYING, State.PROCEEDING):
+            self.state = State.COMPLETED
+            self.response = response
+            self._cancel("A")
+            self._cancel("B")
+            self.layer.transmit_request(self.ack_for(response), self.peer)
+            self._start("D", 0 if self.peer.reliable else 32.0, self._terminate)
+            self._tell(response)
+
+    def ack_for(self, response: Response) -> Request:
+        """The ACK of a non-2xx final answer (§17.1.1.3): the INVITE's Request-URI, top Via,
+        From, Call-ID, Route and CSeq number, and the answer's To (with its tag)."""
+        invite = self.request.headers
+        headers = Headers()
+        headers.add("Via", invite.get_all("Via")[0])
+        headers.add("Max-Forwards", "70")
+        headers.add("From", invite.get("From") or "")
+        headers.add("To", response.headers.get("To") or invite.get("To") or "")
+        headers.add("Call-ID", self.request.call_id)
+        headers.add("CSeq", f"{self.request.cseq.number} ACK")
+        for route in invite.get_all("Route"):
+            headers.add("Route", route)
+        return Request("ACK", self.request.uri, headers, b"")
+
+    def _timer_a(self) -> None:
+        if self.state is not State.TRYING:
+            return
+        self.layer.transmit_request(self.request, self.peer)
+        self._e_interval *= 2  # Timer A doubles without a cap; Timer B ends it
+        self._start("A", self._e_interval, self._timer_a)
+
+    def _timer_b(self) -> None:
+        if self.state in (State.TRYING, State.PROCEEDING):
+            log.info("no answer to INVITE %s: giving up", self.key[0])
+            self._terminate()
+            self._tell(None)
+
+
 class TransactionLayer:
     """Matches requests to server transactions and runs them.
 
@@ -208,6 +398,8 @@ class TransactionLayer:
         user: the transaction user (call logic).
         max_transactions: beyond this many live transactions new requests get 503, so a
             flood cannot grow memory without bound.
+        send_request: transmits a request to a peer (client transactions); without it the
+            layer only answers.
     """
 
     def __init__(
@@ -216,12 +408,16 @@ class TransactionLayer:
         scheduler: Scheduler,
         user: TransactionUser,
         max_transactions: int = 100_000,
+        *,
+        send_request: Callable[[Request, Peer], None] | None = None,
     ) -> None:
         self.send = send
         self.scheduler = scheduler
         self.user = user
         self.max_transactions = max_transactions
         self.transactions: dict[tuple[str, ...], ServerTransaction] = {}
+        self.clients: dict[tuple[str, str], ClientTransaction] = {}
+        self.send_request = send_request
 
     def receive(self, request: Request, peer: Peer) -> None:
         """A parsed request from the transport."""
@@ -264,6 +460,49 @@ class TransactionLayer:
         cancel.respond(200)
         if not invite.final:
             self.user.cancelled(invite)
+
+    def close(self) -> None:
+        """Stop every timer (the transport is closing): nothing is resent after it."""
+        for server in list(self.transactions.values()):
+            for name in list(server._timers):
+                server._cancel(name)
+        for client in list(self.clients.values()):
+            client._terminate()
+        self.transactions.clear()
+
+    def request(
+        self, request: Request, peer: Peer, on_response: Callable[[Response | None], None]
+    ) -> ClientTransaction:
+        """Send a request in a client transaction — an INVITE in an
+        :class:`InviteClientTransaction`, others in a :class:`ClientTransaction` (its top
+        Via's branch, which the caller makes unique, and its method name it)."""
+        kind = InviteClientTransaction if request.method == "INVITE" else ClientTransaction
+        txn = kind(self, request, peer, on_response)
+        self.clients[txn.key] = txn
+        txn.start()
+        return txn
+
+    def receive_response(self, response: Response, peer: Peer) -> None:
+        """A parsed response from the transport: to its client transaction, or dropped."""
+        try:
+            key = (parse_via(response.headers.get_all("Via")[0]).branch, response.cseq.method)
+        except (ValueError, IndexError):
+            return
+        txn = self.clients.get(key)
+        if txn is None:
+            log.debug("sip: stray response %d from %s:%d", response.status, peer.host, peer.port)
+            return
+        txn.received(response)
+
+    def transmit_request(self, request: Request, peer: Peer) -> None:
+        """Send a request outside any transaction too (the ACK of a 2xx, §13.2.2.4)."""
+        if self.send_request is None:
+            log.error("sip: this transport sends no requests; %s not sent", request.method)
+            return
+        try:
+            self.send_request(request, peer)
+        except Exception:
+            log.exception("could not send %s to %s:%d", request.method, peer.host, peer.port)
 
     def transmit(self, response: Response, peer: Peer) -> None:
         try:

@@ -7,6 +7,10 @@ and transaction layer.
 - Malformed input is logged (peer and reason, never the message) and answered 400 when a
   response can be addressed, else dropped; a TCP stream that cannot be framed is closed.
   Logging is rate-limited, so a flood of garbage cannot fill the disk.
+- Requests the call logic sends (REFER and BYE in a dialog it answered, an INVITE it makes
+  as a UAC) leave from the SIP port (:meth:`SipServer.send_request`), so the far end's
+  answers and in-dialog requests come back to it; responses are handed to the transaction
+  layer's client transactions (a response none of them expects is dropped).
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ class SipServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.layer = TransactionLayer(self.send, loop, self.user)
+        self.layer = TransactionLayer(self.send, loop, self.user, send_request=self.send_request)
         for attempt in range(20):
             udp, _ = await loop.create_datagram_endpoint(
                 lambda: _Datagrams(self), local_addr=(self.host, self.port)
@@ -134,7 +138,14 @@ class SipServer:
             break
         log.info("sip: listening on %s:%d (udp, tcp)", self.host, self.port)
 
+    @property
+    def sent_by(self) -> str:
+        """``host:port`` for the Via of requests sent from this server."""
+        return f"{self.host}:{self.port}"
+
     async def stop(self) -> None:
+        if self.layer is not None:
+            self.layer.close()  # no retransmission timer fires into a closed socket
         if self._udp is not None:
             self._udp.close()
         if self._tcp is not None:
@@ -166,9 +177,27 @@ class SipServer:
         if self._udp is not None:
             self._udp.sendto(data, destination(response, peer))
 
+    def send_request(self, request: Request, peer: Peer) -> None:
+        """Send a request to ``peer``: over its TCP connection (a dialog that came over TCP),
+        else as a datagram from the SIP port, so answers come back here."""
+        data = request.encode()
+        if peer.reliable:
+            writer: asyncio.StreamWriter | None = peer.connection
+            if writer is None or writer.is_closing():
+                log.info(
+                    "sip: connection to %s:%d gone; %s not sent", peer.host, peer.port,
+                    request.method,
+                )  # fmt: skip
+                return
+            writer.write(data)
+            return
+        if self._udp is not None:
+            self._udp.sendto(data, (peer.host, peer.port))
+
     # --- in ------------------------------------------------------------------------------
     def received(self, data: bytes, peer: Peer, stream: bool = False) -> None:
-        """One message's bytes from a peer: parse, stamp, hand to the transactions."""
+        """One message's bytes from a peer: parse, stamp (requests), hand to the
+        transactions — a request to its server transaction, a response to its client one."""
         assert self.layer is not None
         if not data.strip(b"\r\n"):
             return  # a keep-alive (RFC 5626 §3.5.1), not a message
@@ -178,7 +207,7 @@ class SipServer:
             self.malformed(exc, data, peer)
             return
         if isinstance(message, Response):
-            log.debug("sip: stray response %d from %s:%d", message.status, peer.host, peer.port)
+            self.layer.receive_response(message, peer)  # a stray one is dropped there
             return
         stamp_via(message, peer.host, peer.port)
         self.layer.receive(message, peer)

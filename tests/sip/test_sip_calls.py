@@ -217,7 +217,9 @@ async def test_past_the_maximum_wait_the_fallback_answers(live: LiveServer, tmp_
     assert record.status == "ended"
 
 
-async def test_unknown_number_and_ivr_numbers_are_refused(live: LiveServer, tmp_path: Path) -> None:
+async def test_unknown_numbers_and_ivr_calls_without_an_sdp_offer_are_refused(
+    live: LiveServer, tmp_path: Path
+) -> None:
     replies: dict[str, bytes] = {}
     for number in ("nobody", "ivr"):
         data = (
@@ -228,7 +230,7 @@ async def test_unknown_number_and_ivr_numbers_are_refused(live: LiveServer, tmp_
         ).encode()
         replies[number] = b"".join(await udp_exchange(live, [data], until=b"SIP/2.0 4"))
     assert b"SIP/2.0 404 Not Found" in replies["nobody"]
-    assert b"SIP/2.0 480 Not Yet Available" in replies["ivr"]
+    assert b"SIP/2.0 488 Not Acceptable Here" in replies["ivr"]  # IVR needs an SDP offer
 
 
 # --- malformed input ----------------------------------------------------------------------
