@@ -28,6 +28,7 @@ from routing.decisions import (
 )
 from routing.engine import Router
 from routing.errors import (
+    ContactNotWaiting,
     DuplicateContact,
     InvalidContact,
     OfferNotOpen,
@@ -53,6 +54,7 @@ __all__ = [
     "ContactAssigned",
     "ContactEnded",
     "ContactEscalated",
+    "ContactNotWaiting",
     "ContactOverflowed",
     "ContactQueued",
     "ContactTimedOut",

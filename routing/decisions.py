@@ -86,6 +86,7 @@ class CancelCause(StrEnum):
     ABANDONED = "abandoned"  # the customer hung up / left the chat
     AGENT_UNAVAILABLE = "agent_unavailable"  # the agent went on break or logged out
     UNDELIVERED = "undelivered"  # the screen pop could not be delivered (not the agent's fault)
+    WITHDRAWN = "withdrawn"  # a supervisor took the offer back (not the agent's fault)
 
 
 @dataclass(frozen=True, slots=True)

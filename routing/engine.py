@@ -26,6 +26,7 @@ from agents.state import (
     LogOut,
     MakeAvailable,
     Presence,
+    ReceiveOffer,
     RejectOffer,
     ResumeContact,
     TakeBreak,
@@ -33,6 +34,7 @@ from agents.state import (
     WithdrawOffer,
     transition,
 )
+from routing import explain
 from routing.batch import Batch, apply_agent_event
 from routing.config import QueueConfig, RouterSettings, RoutingConfig, check_queues
 from routing.contact import Contact
@@ -40,12 +42,14 @@ from routing.decisions import (
     CancelCause,
     ContactAssigned,
     ContactEnded,
+    ContactEscalated,
     Decision,
     WrapupEndCause,
     WrapupEnded,
     WrapupExtended,
 )
 from routing.errors import (
+    ContactNotWaiting,
     DuplicateContact,
     InvalidContact,
     OfferNotOpen,
@@ -58,12 +62,14 @@ from routing.memory_store import InMemoryStore
 from routing.planner import RoutePlanner
 from routing.policy import Policy
 from routing.pools import PoolDirectory
+from routing.priority import static_key
 from routing.records import AgentRecord, ContactStatus, OfferRecord, Route, Timer, TimerKind
 from routing.snapshot import RoutingSnapshot, take_snapshot
 from routing.store import RoutingStore
 from routing.wording import end_reason, name, say
 
 DEFAULT_BREAK = "break"
+MAX_PRIORITY_RAISE = 1000.0  # points a supervisor may add at once (a vip's boost is 60)
 
 
 class Router:
@@ -162,6 +168,106 @@ class Router:
             route.excluded[agent_id] = until
             self.store.schedule(Timer(until, TimerKind.COOLDOWN, route.id, agent_id))
         self.lifecycle.requeue(route, batch)
+        return self._finish(batch)
+
+    def offer_withdrawn(self, contact_id: str, now: float, by: str) -> list[Decision]:
+        """A supervisor (``by``, a name for the explanation) takes an open offer back: no
+        missed offer for the agent; the contact keeps its place in the queue and goes to
+        someone else first (this agent is skipped for the re-offer cool-down)."""
+        offer = self.store.offer(contact_id)
+        if offer is None:
+            raise OfferNotOpen(f"contact {contact_id!r} has no open offer to withdraw")
+        batch = Batch(now)
+        why = say("cancel.withdrawn", by=by)
+        route = self.lifecycle.close_offer(
+            offer, CancelCause.WITHDRAWN, why, WithdrawOffer(contact_id), batch
+        )
+        cooldown = self.settings.reoffer_cooldown
+        if cooldown > 0:
+            until = now + cooldown
+            route.excluded[offer.agent_id] = until
+            self.store.schedule(Timer(until, TimerKind.COOLDOWN, route.id, offer.agent_id))
+        self.lifecycle.requeue(route, batch)
+        return self._finish(batch)
+
+    def priority_raised(
+        self, contact_id: str, points: float, now: float, by: str
+    ) -> list[Decision]:
+        """A supervisor (``by``) moves a waiting contact up its queue: ``points`` more
+        priority, for good (aging goes on from there). Its step and the agents it may go to
+        are unchanged. :class:`ContactEscalated` at the same step carries the explanation.
+        """
+        if not 0 < points <= MAX_PRIORITY_RAISE:
+            raise InvalidContact(f"raise the priority by 1 to {MAX_PRIORITY_RAISE:g} points")
+        route = self._route(contact_id)
+        if route.status is ContactStatus.ACTIVE:
+            raise ContactNotWaiting(f"contact {contact_id!r} is with an agent already")
+        batch = Batch(now)
+        route.base += points
+        route.sort_key = static_key(route.base, route.enqueued_at, self.policy.aging_rate)
+        if route.status is ContactStatus.QUEUED:
+            self.store.enqueue(route)  # its place in every pool, by the new key
+            batch.touched.add(route.id)
+        self.store.save_route(route)
+        priority = self.lifecycle.priority(route, now)
+        why = explain.prioritized(self.policy.rule(route.rule), route, by, points, priority)
+        batch.out.append(ContactEscalated(route.id, route.step + 1, why))
+        return self._finish(batch)
+
+    def contact_moved(self, contact_id: str, queue: str, now: float, by: str) -> list[Decision]:
+        """A supervisor (``by``) moves a waiting contact to ``queue``: an open offer is
+        withdrawn first (cause ``withdrawn``, no missed offer); the policy is matched again
+        there and the contact starts at its first step, keeping its age. One
+        :class:`ContactQueued` in the new queue explains the move."""
+        if queue not in self.queues:
+            raise InvalidContact(f"unknown queue {queue!r}")
+        route = self._route(contact_id)
+        if route.status is ContactStatus.ACTIVE:
+            raise ContactNotWaiting(f"contact {contact_id!r} is with an agent already")
+        if route.queue == queue:
+            raise InvalidContact(f"contact {contact_id!r} waits in {queue!r} already")
+        batch = Batch(now)
+        offer = self.store.offer(contact_id)
+        if offer is not None:
+            why = say("cancel.withdrawn", by=by)
+            route = self.lifecycle.close_offer(
+                offer, CancelCause.WITHDRAWN, why, WithdrawOffer(contact_id), batch
+            )
+        route.status, route.agent_id = ContactStatus.QUEUED, None
+        self.store.dequeue(contact_id)
+        source = route.queue
+        self.lifecycle.planner.move(route, queue, now)
+        self.lifecycle.place(route, 0, now, batch, explain_arrival=explain.moved(source, by))
+        return self._finish(batch)
+
+    def offer_directed(self, contact_id: str, agent_id: str, now: float, by: str) -> list[Decision]:
+        """A supervisor (``by``) offers a waiting contact to ``agent_id``, whatever the
+        step allows (skills, preferences, a recent decline). The agent must be able to take
+        it now (signed in and free for its channel: else IllegalTransition, nothing changed).
+        An open offer to another agent is withdrawn first (cause ``withdrawn``)."""
+        route = self._route(contact_id)
+        if route.status is ContactStatus.ACTIVE:
+            raise ContactNotWaiting(f"contact {contact_id!r} is with an agent already")
+        record = self._agent(agent_id)
+        if route.agent_id == agent_id:
+            raise ContactNotWaiting(f"contact {contact_id!r} is being offered to {agent_id!r}")
+        # Refused before anything changes: a busy agent must not cost the open offer.
+        transition(record.presence, ReceiveOffer(route.id, route.channel), now, self._rules)
+        batch = Batch(now)
+        offer = self.store.offer(contact_id)
+        if offer is not None:
+            why = say("cancel.withdrawn", by=by)
+            route = self.lifecycle.close_offer(
+                offer, CancelCause.WITHDRAWN, why, WithdrawOffer(contact_id), batch
+            )
+            route.status, route.agent_id = ContactStatus.QUEUED, None
+            self.store.enqueue(route)
+        route.excluded.pop(agent_id, None)  # the supervisor's choice wins over a decline
+        rule = self.policy.rule(route.rule)
+        priority = self.lifecycle.priority(route, now)
+        why_offer = explain.directed(rule, route, record, by, priority)
+        if not self.matcher.offer_to(route, record, why_offer, batch):
+            batch.touched.add(route.id)  # a shared store gave the agent away: route it on
         return self._finish(batch)
 
     def _check_new(self, contact: Contact) -> None:

@@ -47,3 +47,10 @@ class OfferNotOpen(RoutingError):
     another agent."""
 
     status_code = 409
+
+
+class ContactNotWaiting(RoutingError):
+    """The contact is in an agent's hands: what only a waiting contact allows (a supervisor
+    raising its priority) is refused."""
+
+    status_code = 409

@@ -45,6 +45,10 @@ def _where(route: Route, rule: Rule) -> Message:
     return say("where", step=route.step + 1, steps=route.steps, label=label)
 
 
+Explainer = Callable[[Rule, Route, float], Explanation]
+"""Explains a contact entering a queue: ``(rule, route, priority) -> Explanation``."""
+
+
 def queued(rule: Rule, route: Route, priority: float) -> Explanation:
     where = _where(route, rule)
     reason = say("queued", title=rule.title_message, queue=name("queue", route.queue), where=where)
@@ -54,6 +58,48 @@ def queued(rule: Rule, route: Route, priority: float) -> Explanation:
 def escalated(rule: Rule, route: Route, cause: Message, priority: float) -> Explanation:
     where = _where(route, rule)
     reason = say("escalated", title=rule.title_message, cause=cause, where=where)
+    return _explanation(rule, route, reason, priority)
+
+
+def prioritized(rule: Rule, route: Route, by: str, points: float, priority: float) -> Explanation:
+    """A supervisor (``by``) raised a waiting contact's priority by ``points``; its step
+    and the agents it may go to are unchanged."""
+    where = _where(route, rule)
+    reason = say(
+        "prioritized",
+        title=rule.title_message,
+        by=by,
+        points=points,
+        priority=round(priority, 1),
+        where=where,
+    )
+    return _explanation(rule, route, reason, priority)
+
+
+def moved(source: str, by: str) -> Explainer:
+    """A supervisor (``by``) moved the contact from ``source`` to its queue now."""
+
+    def explanation(rule: Rule, route: Route, priority: float) -> Explanation:
+        where = _where(route, rule)
+        reason = say(
+            "moved",
+            title=rule.title_message,
+            by=by,
+            source=name("queue", source),
+            queue=name("queue", route.queue),
+            where=where,
+        )
+        return _explanation(rule, route, reason, priority)
+
+    return explanation
+
+
+def directed(
+    rule: Rule, route: Route, chosen: AgentRecord, by: str, priority: float
+) -> Explanation:
+    """A supervisor (``by``) offered the contact to ``chosen``, whatever the step allows."""
+    where = _where(route, rule)
+    reason = say("directed", title=rule.title_message, who=_who(route, chosen), by=by, where=where)
     return _explanation(rule, route, reason, priority)
 
 

@@ -43,18 +43,25 @@ class Lifecycle:
 
     # --- steps and overflow --------------------------------------------------------------
     def place(
-        self, route: Route, index: int, at: float, batch: Batch, cause: Text | None = None
+        self,
+        route: Route,
+        index: int,
+        at: float,
+        batch: Batch,
+        cause: Text | None = None,
+        explain_arrival: explain.Explainer | None = None,
     ) -> None:
         """Put ``route`` on step ``index`` and follow any overflow; save it and arm timers.
 
-        ``cause`` says why the previous step was left; None means a new arrival.
+        ``cause`` says why the previous step was left; None means a new arrival (in a new
+        queue), explained by ``explain_arrival`` if given (a supervisor's move).
         """
         arrival = cause is None
         added, overflow = self.planner.enter(route, index, at)
         rule = self.policy.rule(route.rule)
         priority = self.priority(route, at)
         if arrival:
-            why = explain.queued(rule, route, priority)
+            why = (explain_arrival or explain.queued)(rule, route, priority)
             batch.out.append(ContactQueued(route.id, route.queue, priority, why))
             self._schedule_max_wait(route)
         else:

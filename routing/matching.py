@@ -19,11 +19,11 @@ from agents.state import ReceiveOffer, transition
 from routing import explain
 from routing.batch import Batch
 from routing.config import RouterSettings
-from routing.decisions import AgentStateChanged, Offer
+from routing.decisions import AgentStateChanged, Explanation, Offer
 from routing.policy import Policy
 from routing.pools import Pool, PoolDirectory
 from routing.priority import effective_priority
-from routing.records import ContactStatus, OfferRecord, Route, Timer, TimerKind
+from routing.records import AgentRecord, ContactStatus, OfferRecord, Route, Timer, TimerKind
 from routing.selection import rank
 from routing.store import RoutingStore
 
@@ -142,6 +142,17 @@ class Matcher:
         records = [r for r in map(store.agent, eligible) if r is not None]
         ranked = rank(route, records, self.settings.max_explained_candidates)
         chosen = ranked[0][1]
+        rule = self.policy.rule(route.rule)
+        priority = effective_priority(route.base, route.enqueued_at, self.policy.aging_rate, now)
+        absent = explain.absent_preferred(route, eligible, store.agent, now)
+        why = explain.offered(rule, route, ranked, absent, priority, now)
+        return chosen.profile.id if self.offer_to(route, chosen, why, batch) else None
+
+    def offer_to(self, route: Route, chosen: AgentRecord, why: Explanation, batch: Batch) -> bool:
+        """Offer ``route`` to ``chosen`` (its best agent, or the one a supervisor named),
+        explained by ``why``; False when a shared store gave the agent to another contact.
+        Raises IllegalTransition, with nothing changed, when the agent cannot take it now."""
+        store, now = self.store, batch.now
         presence = transition(
             chosen.presence, ReceiveOffer(route.id, route.channel), now, self._rules
         )
@@ -157,16 +168,12 @@ class Matcher:
         chosen.presence = presence
         if not store.reserve(route, chosen, offer):  # lost a race in a shared store
             route.status, route.agent_id, chosen.presence = QUEUED, None, old_presence
-            return None
+            return False
         route.offers += 1
         store.schedule(Timer(offer.expires_at, TimerKind.OFFER_EXPIRY, route.id, offer.seq))
-        rule = self.policy.rule(route.rule)
-        priority = effective_priority(route.base, route.enqueued_at, self.policy.aging_rate, now)
-        absent = explain.absent_preferred(route, eligible, store.agent, now)
-        why = explain.offered(rule, route, ranked, absent, priority, now)
         batch.out.append(Offer(route.id, offer.agent_id, route.channel, offer.expires_at, why))
         if presence.state is not old_presence.state:
             batch.out.append(
                 AgentStateChanged(offer.agent_id, presence.state, presence.reason, presence.load)
             )
-        return offer.agent_id
+        return True

@@ -87,6 +87,18 @@ class RoutePlanner:
             skipped.append(say("skipped", step=index + 1, label=label, why=say(why)))
             index += 1
 
+    def move(self, route: Route, queue: str, at: float) -> None:
+        """Move the route to ``queue`` (a supervisor's choice), re-matching the policy there
+        as an overflow does; aging continues (``enqueued_at`` is kept) and the queue counts
+        as visited, so an overflow never brings the contact back to it."""
+        route.queue = queue
+        if queue not in route.visited:
+            route.visited += (queue,)
+        route.epoch += 1
+        route.queue_entered_at = at
+        route.pools = ()
+        self._apply_rule(route, at)
+
     def overflow(self, route: Route, at: float) -> str | None:
         """Move the route to its queue's overflow queue (re-matching the policy there).
 

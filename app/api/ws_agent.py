@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.auth.tokens import Principal
+from app.auth.ws_handshake import Credentials, authenticate
 from app.contacts.agent_session import (
     LANGUAGES,
     AgentSession,
@@ -26,66 +26,17 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-# Close codes of the handshake (docs/websocket.md).
-AUTH_FAILED = 4401  # no token, a bad or revoked one, or no auth message in time
-TOKEN_IN_URL = 4400  # ?token= is refused: URLs end up in logs
-MAX_AUTH_FRAME = 8192  # characters; nobody unauthenticated gets to send more
-
-
-def _header_token(ws: WebSocket) -> str | None:
-    """`Authorization: Bearer …`, for clients that can set headers (not browsers)."""
-    header = ws.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return None
-
-
-async def _first_message_token(ws: WebSocket, deadline: float) -> str | None:
-    """The token of the first frame, `{"type": "auth", "token": "…"}`, sent within `deadline`
-    seconds; None for anything else (late, not that message)."""
-    try:
-        async with asyncio.timeout(deadline):
-            frame = await ws.receive()
-    except TimeoutError:
-        return None
-    if frame["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(frame.get("code", 1000))
-    text = frame.get("text")
-    if not text or len(text) > MAX_AUTH_FRAME:
-        return None
-    try:
-        message = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(message, dict) or message.get("type") != "auth":
-        return None
-    token = message.get("token")
-    return token if isinstance(token, str) else None
-
-
 async def _authenticate(ws: WebSocket, hotline: Hotline) -> tuple[Principal, Agent] | None:
-    """Accept the socket and learn whose it is, or close it with a code and return None.
+    """Accept the socket and learn whose it is (app.auth.ws_handshake), or close it with a
+    code and return None."""
 
-    Accepted before any check: a browser cannot read a refused handshake's status, but it
-    reads a close code and reason."""
-    await ws.accept()
-    if "token" in ws.query_params:
-        await ws.close(TOKEN_IN_URL, 'token in the URL refused: send {"type":"auth"} first')
-        return None
-    token = _header_token(ws)
-    if token is None:
-        token = await _first_message_token(ws, hotline.settings.ws_auth_timeout_seconds)
-    if token is None:
-        await ws.close(AUTH_FAILED, 'log in first: send {"type":"auth","token":…} first')
-        return None
-    try:
-        principal = await current_principal(hotline, token)
+    async def resolve(credentials: Credentials) -> tuple[Principal, Agent]:
+        principal = await current_principal(hotline, credentials.token)
         async with hotline.uow() as uow:
             agent = await get_agent(uow, principal.agent_id)
-    except DomainError:
-        await ws.close(AUTH_FAILED, "log in first: bad, expired or revoked token")
-        return None
-    return principal, agent
+        return principal, agent
+
+    return await authenticate(ws, hotline.settings.ws_auth_timeout_seconds, resolve)
 
 
 async def _replay(session: AgentSession, conn: Connection) -> Replay | None:
@@ -103,14 +54,13 @@ async def _replay(session: AgentSession, conn: Connection) -> Replay | None:
 @router.websocket("/ws/agent")
 async def agent_socket(ws: WebSocket) -> None:
     hotline = ws.app.state.hotline
-    try:
-        who = await _authenticate(ws, hotline)
-    except WebSocketDisconnect:
-        return
+    who = await _authenticate(ws, hotline)
     if who is None:
         return
     principal, agent = who
-    session = AgentSession(hotline.contacts, hotline.presence, hotline.console, principal, agent)
+    session = AgentSession(
+        hotline.contacts, hotline.presence, hotline.console, principal, agent, hotline.chat
+    )
     lang = ws.query_params.get("lang")
     session.lang = lang if lang in LANGUAGES else "en"
     hub = hotline.hub

@@ -23,6 +23,7 @@ from app.db.models import Queue
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.events import Event, EventBus
 from routing import (
+    ContactNotWaiting,
     Decision,
     DuplicateContact,
     IllegalTransition,
@@ -47,7 +48,7 @@ def domain_error(exc: Exception) -> DomainError:
     message = str(exc)
     if isinstance(exc, UnknownContact | UnknownAgent):
         return NotFound(message)
-    if isinstance(exc, IllegalTransition | DuplicateContact | OfferNotOpen):
+    if isinstance(exc, IllegalTransition | DuplicateContact | OfferNotOpen | ContactNotWaiting):
         return Conflict(message)
     if isinstance(exc, InvalidContact | PolicyError | InvalidAgent | ValueError):
         return Invalid(message)

@@ -89,6 +89,12 @@ async def create_agent(uow: UnitOfWork, data: AgentCreate, actor: Principal | No
     agent = Agent(**fields, password_hash=password_hash)
     await repo.add(agent)
     await record_audit(uow, actor, "agent.create", "agent", agent.id, {"username": data.username})
+    # Published after the commit like any account change, so the wallboard lists the new
+    # agent at once instead of when they first sign in (`fields`: every field that was set).
+    uow.emit(
+        AGENT_ACCOUNT,
+        {"agent_id": str(agent.id), "fields": sorted(fields), "revoke": False, "created": True},
+    )
     return AgentOut.model_validate(agent)
 
 

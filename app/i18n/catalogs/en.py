@@ -16,6 +16,9 @@ EN: dict[str, str] = {
     # --- routing explanations ----------------------------------------------------------
     "queued": "{title}: queued in {queue} ({where})",
     "escalated": "{title}: {cause}, widened to {where}",
+    "moved": "{title}: moved from {source} to {queue} by supervisor {by} ({where})",
+    "directed": "{title}: offered to {who} by supervisor {by} ({where})",
+    "prioritized": "{title}: priority raised by {points:g} to {priority:g} by supervisor {by} ({where})",
     "overflowed": "{title}: moved from {source} to {queue} ({where})",
     "offered": "{title}: offered to {who} ({where})",
     "where": "step {step} of {steps}: {label}",
@@ -73,6 +76,7 @@ EN: dict[str, str] = {
     "cancel.logout": "agent logged out",
     "cancel.rejected": "declined ({reason})",
     "cancel.undelivered": "the offer could not be shown to the agent",
+    "cancel.withdrawn": "withdrawn by supervisor {by}",
     # why a contact ended
     "end.abandoned": "abandoned",
     "end.hangup": "hung up",

@@ -12,6 +12,9 @@ ZH: dict[str, str] = {
     # --- routing explanations ----------------------------------------------------------
     "queued": "{title}：在 {queue} 队列排队（{where}）",
     "escalated": "{title}：{cause}，扩大到{where}",
+    "moved": "{title}：主管 {by} 将其从 {source} 队列转到 {queue} 队列（{where}）",
+    "directed": "{title}：主管 {by} 分配给 {who}（{where}）",
+    "prioritized": "{title}：主管 {by} 将优先级提高 {points:g}，现为 {priority:g}（{where}）",
     "overflowed": "{title}：从 {source} 队列转入 {queue} 队列（{where}）",
     "offered": "{title}：分配给 {who}（{where}）",
     "where": "第 {step}/{steps} 步：{label}",
@@ -62,6 +65,7 @@ ZH: dict[str, str] = {
     "cancel.logout": "坐席已退出登录",
     "cancel.rejected": "已拒绝（{reason}）",
     "cancel.undelivered": "未能向坐席展示该分配",
+    "cancel.withdrawn": "主管 {by} 已收回该分配",
     "end.abandoned": "放弃等待",
     "end.hangup": "挂断",
     "end.ended": "结束",
