@@ -54,7 +54,14 @@ def serve(
     settings = _settings(**overrides)
     if settings.sip_enabled is None:  # SIP is on for a server unless turned off
         settings = settings.model_copy(update={"sip_enabled": True})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.log_format == "json":  # one JSON object per line (docs/operations.md)
+        from app.observability.logs import configure
+
+        configure("json")
+    else:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
     # No per-message compression on websockets: consoles sit next to the server, and
     # deflating every screen pop cost more CPU than the bytes it saved (docs/benchmarks.md).
     uvicorn.run(
@@ -62,6 +69,8 @@ def serve(
         host=settings.http_host,
         port=settings.http_port,
         ws_per_message_deflate=False,
+        # JSON lines: uvicorn's own loggers go through the root's JSON handler, not its own.
+        **({"log_config": None} if settings.log_format == "json" else {}),
     )
 
 
@@ -185,6 +194,136 @@ def import_transactions(
 ) -> None:
     """Columns: customer_id or phone or email, amount, margin, occurred_at (ISO 8601), reference."""
     _import("transactions", file)
+
+
+@cli.command()
+def simulate(
+    policy: Annotated[
+        Path,
+        typer.Option(exists=True, dir_okay=False, readable=True, help="candidate routing.yaml"),
+    ],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="first day (YYYY-MM-DD, supervisor time zone)")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="last day, included")] = None,
+    agents: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, readable=True, help="roster CSV (docs/simulator.md)"
+        ),
+    ] = None,
+    synthetic_rate: Annotated[
+        float | None, typer.Option(help="synthetic Poisson arrivals per hour")
+    ] = None,
+    synthetic_aht: Annotated[float, typer.Option(help="synthetic mean talk seconds")] = 180.0,
+    hours: Annotated[float, typer.Option(help="synthetic hours of traffic")] = 8.0,
+    synthetic_agents: Annotated[
+        int | None, typer.Option(help="synthetic roster size (default: Erlang C for 80 %)")
+    ] = None,
+    patience: Annotated[
+        float | None, typer.Option(help="synthetic mean patience seconds (default: none)")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="directory for simulation.csv and .html")] = Path(
+        "simulation-report"
+    ),
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same run)")] = 1,
+) -> None:
+    """Replay recorded traffic (or synthetic traffic) through the current routing policy and
+    a candidate; print both side by side and write a CSV and an HTML report."""
+    import math
+    import time as clock
+    from datetime import date, datetime, timedelta
+    from datetime import time as day_start
+
+    from rich.table import Table
+
+    from app.contacts.wiring import load_routing_config
+    from app.simulation import report
+    from app.simulation.service import (
+        SimulationInputError,
+        SyntheticSpec,
+        database_queues,
+        known_agents,
+        load_candidate,
+        options_from,
+        recorded_plan,
+        run,
+        synthetic_plan,
+        with_queues,
+    )
+    from routing import PolicyError
+
+    settings = _settings()
+    if synthetic_rate is None and from_ is None:
+        console.print("[red]give --from DATE [--to DATE] or --synthetic-rate R[/red]")
+        raise typer.Exit(2)
+
+    async def load():  # type: ignore[no-untyped-def]
+        engine, factory = _uow_factory(settings)
+        try:
+            current = load_routing_config(settings.routing_file, settings)
+            if from_ is not None:  # the server's queues come from its database
+                current = with_queues(current, await database_queues(factory))
+            options, zone = options_from(settings.supervisor_file)
+            candidate = load_candidate(policy.read_text(encoding="utf-8"), current)
+            roster = agents.read_text(encoding="utf-8-sig") if agents else None
+            if synthetic_rate is not None:
+                spec = SyntheticSpec(
+                    synthetic_rate,
+                    synthetic_aht,
+                    hours,
+                    synthetic_agents,
+                    patience if patience is not None else math.inf,
+                )
+                known = await known_agents(factory) if roster is not None else None
+                plan = synthetic_plan(spec, current, options, roster, known, seed, zone)
+                return current, candidate, plan
+            try:
+                first = date.fromisoformat(from_ or "")
+                last = date.fromisoformat(to) if to else first
+            except ValueError:
+                raise SimulationInputError(
+                    "--from/--to: expected YYYY-MM-DD dates", "from"
+                ) from None
+            begin = datetime.combine(first, day_start(), zone)
+            end = datetime.combine(last + timedelta(days=1), day_start(), zone)
+            plan = await recorded_plan(factory, begin, end, current, options, zone, roster, seed)
+            return current, candidate, plan
+        finally:
+            await engine.dispose()
+
+    if (from_ is not None and synthetic_rate is None) or agents is not None:
+        from app.db.migrate import upgrade  # the database is read
+
+        upgrade(settings.effective_database_url)
+    try:
+        current, candidate, plan = asyncio.run(load())
+    except SimulationInputError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    except PolicyError as exc:  # the current routing.yaml itself
+        console.print(f"[red]current policy {settings.routing_file}: {exc}[/red]")
+        raise typer.Exit(2) from None
+    for note in plan.notes:
+        console.print(f"  {note}")
+    started = clock.perf_counter()
+    with Progress(console=console) as progress:
+        task = progress.add_task("simulating current and candidate", total=2 * len(plan.arrivals))
+        result = run(
+            plan, current, candidate, lambda done, total: progress.update(task, completed=done)
+        )
+    took = clock.perf_counter() - started
+    table = Table(title=f"{plan.title} ({took:.1f} s)")
+    for name in ("group", "figure", "current", "candidate"):
+        table.add_column(name, justify="left" if name in ("group", "figure") else "right")
+    for section, group, name, a, b in report.rows(result, detail=False):
+        label = group if section in ("overall", "queue") else f"grade {group}"
+        table.add_row(label, name, report.fmt(name, a), report.fmt(name, b))
+    console.print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "simulation.csv").write_text(report.to_csv(result), encoding="utf-8")
+    (out / "simulation.html").write_text(report.to_html(result), encoding="utf-8")
+    console.print(f"report: {out / 'simulation.html'}, figures: {out / 'simulation.csv'}")
 
 
 def main() -> None:

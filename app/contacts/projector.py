@@ -5,6 +5,9 @@ idempotently — each interaction row remembers the last event applied to it, an
 consumer's cursor is committed in the same transaction — and retries a batch that fails
 until the database takes it. Commands that need the record to be up to date (a wrap-up
 right after the end) wait for :meth:`InteractionProjector.reached`.
+
+It also keeps agents' state history (``agent_states``) from ``agent.state_changed``, in the
+same transactions, so a replayed batch writes no change twice.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from app.contacts import events as ev
 from app.contacts.messages import explanation_entry
+from app.db.repositories.agent_states import AgentStateRepository
 from app.db.repositories.events import EventCursorRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.uow import UnitOfWork
@@ -46,6 +50,8 @@ class InteractionProjector:
         self.committed = committed  # every event up to here is on the record
         self.failures = 0
         self._progress = asyncio.Event()
+        # Each agent's last state in their history, as committed (see _log_states).
+        self._last_states: dict[int, tuple[str, str | None]] = {}
 
     async def handle(self, events: list[Event]) -> None:
         """Write one batch; on failure wait and try again, as long as it takes."""
@@ -86,7 +92,9 @@ class InteractionProjector:
 
     async def _write(self, events: list[Event]) -> None:
         mine = [e for e in events if e.name in CONTACT_EVENTS]
+        states = [e for e in events if e.name == ev.AGENT_STATE]
         async with self.uow_factory() as uow:
+            last_states = await self._log_states(uow, states)
             repo = InteractionRepository(uow.session)
             ids = sorted({int(e.data["contact_id"]) for e in mine})
             rows = await repo.projection_rows(ids)
@@ -102,6 +110,36 @@ class InteractionProjector:
                 changed[key] = row
             await repo.save_projection(list(changed.values()))
             await EventCursorRepository(uow.session).set(CONSUMER, events[-1].seq)
+        self._last_states |= last_states  # committed: what the next batch compares with
+
+    async def _log_states(
+        self, uow: UnitOfWork, events: list[Event]
+    ) -> dict[int, tuple[str, str | None]]:
+        """Agents' state changes into their history (reports' logged-in, break and handling
+        time). ``agent.state_changed`` is published after every command that touches an
+        agent, changed or not: a row is written only when the state (or break reason)
+        differs from the agent's last one. Returns the agents' states as of this batch."""
+        if not events:
+            return {}
+        repo = AgentStateRepository(uow.session)
+        agents = {int(e.data["agent_id"]) for e in events}
+        unknown = sorted(agents - self._last_states.keys())
+        last = {a: self._last_states[a] for a in agents if a in self._last_states}
+        last |= await repo.latest(unknown)
+        rows = []
+        for event in events:
+            agent = int(event.data["agent_id"])
+            state = str(event.data["state"])
+            reason = event.data.get("reason") if state == "break" else None
+            if last.get(agent) == (state, reason):
+                continue
+            last[agent] = (state, reason)
+            rows.append(
+                {"agent_id": agent, "state": state, "reason": reason, "at": _at(event)}
+                | {"event_seq": event.seq}
+            )
+        await repo.add(rows)
+        return last
 
 
 class _Row:
@@ -124,9 +162,8 @@ def _at(event: Event) -> datetime:
 
 
 def _log(i: Any, event: Event, kind: str, **fields: Any) -> None:
-    # A new list so SQLAlchemy sees the JSON column change.
-    entry = explanation_entry(kind, event.at, **fields)
-    i.routing_explanation = [*i.routing_explanation, entry]
+    # Appended to the routing explanation when the row is saved, never read back here.
+    i.explanation_added.append(explanation_entry(kind, event.at, **fields))
 
 
 def apply_event(i: Any, event: Event) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,9 +40,10 @@ async def save_wrapup(
     console: ConsoleConfig,
     deadline_hours: float,
     valuation: Valuation,
+    at: datetime,
 ) -> tuple[int, int | None]:
     """Returns (interaction id, complaint id or None). Only the agent who handled it may,
-    and only once."""
+    and only once. ``at``: when, on routing's clock (the end of the contact's handling time)."""
     if not data.contact_id.isdigit() or len(data.contact_id) > 18:
         raise NotFound(f"contact {data.contact_id!r} not found")
     if data.disposition not in console.codes("dispositions"):
@@ -53,7 +54,7 @@ async def save_wrapup(
         raise Invalid(f"unknown complaint category {data.complaint.category!r}", field="category")
     repo = InteractionRepository(uow.session)
     key = int(data.contact_id)
-    row = await repo.close_wrapup(key, actor.agent_id, data.disposition, data.notes)
+    row = await repo.close_wrapup(key, actor.agent_id, data.disposition, data.notes, at)
     if row is None:
         raise await _why_not(repo, key, actor, data.contact_id)
     if data.callback_at is not None:
@@ -126,9 +127,10 @@ class WrapupCloser:
             if event.name == AGENT_WRAPUP_ENDED:
                 # The end of each contact is on the record ("wrapup") before it is closed.
                 await self.reached(event.seq)
-                await self.close_unsaved(int(event.data["agent_id"]), event.data["cause"])
+                agent_id, at = int(event.data["agent_id"]), datetime.fromtimestamp(event.at, UTC)
+                await self.close_unsaved(agent_id, event.data["cause"], at)
 
-    async def close_unsaved(self, agent_id: int, cause: str) -> list[dict[str, Any]]:
+    async def close_unsaved(self, agent_id: int, cause: str, at: datetime) -> list[dict[str, Any]]:
         """Save every wrap-up the agent left unsaved; returns the notices sent."""
         async with self.uow_factory() as uow:
             waiting = await InteractionRepository(uow.session).awaiting_wrapup(agent_id)
@@ -139,7 +141,7 @@ class WrapupCloser:
         notices = []
         for key in [i.id for i in waiting]:
             try:
-                notice = await self._close(key, actor, cause)
+                notice = await self._close(key, actor, cause, at)
             except DomainError as exc:  # e.g. the agent's own save won the race
                 log.info("wrap-up of contact %s not saved by the server: %s", key, exc.message)
                 continue
@@ -151,7 +153,9 @@ class WrapupCloser:
                 notices.append(notice)
         return notices
 
-    async def _close(self, key: int, actor: Principal, cause: str) -> dict[str, Any] | None:
+    async def _close(
+        self, key: int, actor: Principal, cause: str, at: datetime
+    ) -> dict[str, Any] | None:
         async with self.uow_factory() as uow:
             repo = InteractionRepository(uow.session)
             i = await repo.get(key, for_update=True)  # a draft saved meanwhile waits or wins
@@ -159,7 +163,7 @@ class WrapupCloser:
                 return None
             data, defaulted, left_out = self.from_draft(key, i.attributes, i.notes or "")
             interaction_id, complaint_id = await save_wrapup(
-                uow, data, actor, self.console, self.deadline_hours, self.valuation
+                uow, data, actor, self.console, self.deadline_hours, self.valuation, at
             )
             auto = {"cause": cause, "defaulted_disposition": defaulted, "left_out": left_out}
             attributes = {**i.attributes, AUTO_KEY: auto}

@@ -21,6 +21,9 @@ class Interaction(Base):
         # An agent's day (contacts today, figures, callbacks) and offers since midnight.
         Index("ix_interactions_agent_answered", "agent_id", "answered_at"),
         Index("ix_interactions_offered", "offered_at"),
+        # Reports read a range of answer or end times.
+        Index("ix_interactions_answered", "answered_at"),
+        Index("ix_interactions_ended", "ended_at"),
         UniqueConstraint("source", "external_id", name="uq_interactions_source_external_id"),
     )
 
@@ -36,6 +39,8 @@ class Interaction(Base):
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the wrap-up was saved (by the agent, or by the server from the draft): AHT's end.
+    wrapped_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     wait_seconds: Mapped[float | None] = mapped_column(Float)
     handle_seconds: Mapped[float | None] = mapped_column(Float)
     end_reason: Mapped[str | None] = mapped_column(String(16))
