@@ -7,5 +7,5 @@ bash scripts/services.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # import contracts: [tool.importlinter] in pyproject.toml
-.venv/bin/mypy routing agents app/grading app/metrics ivr  # the pure core, strict: [tool.mypy]
+.venv/bin/mypy routing agents app/grading app/metrics app/simulation ivr  # the pure core, strict: [tool.mypy]
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"
