@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,7 +38,10 @@ from app.contacts.notifier import screen_pop
 from app.contacts.presence import Presence
 from app.contacts.schemas import (
     AGENT_MESSAGES,
+    ChatHistoryMessage,
+    ChatReadMessage,
     ChatSendMessage,
+    ChatTypingMessage,
     ContactEndMessage,
     ContactTransferMessage,
     LanguageSetMessage,
@@ -75,6 +79,27 @@ LANGUAGES = ("en", "zh")
 MAX_FRAME = 256 * 1024
 
 
+class ChatDesk(Protocol):
+    """What an agent's session asks of the chat channel (app.chat.service.ChatService),
+    handed in so that the contacts package does not import the chat package above it."""
+
+    async def agent_post(
+        self, contact_id: str, agent_id: int, client_id: str, text: str
+    ) -> dict[str, Any]: ...
+
+    def agent_typing(self, contact_id: str, agent_id: int) -> None: ...
+
+    async def agent_receipt(
+        self, contact_id: str, agent_id: int, delivered: int, read: int
+    ) -> None: ...
+
+    async def agent_history(
+        self, contact_id: str, agent_id: int, after: int
+    ) -> list[dict[str, Any]]: ...
+
+    def canned_replies(self) -> list[dict[str, str]]: ...
+
+
 async def contacts_today(service: ContactCenterService, agent_id: int) -> int:
     """Contacts the agent answered since midnight (UTC), from the record."""
     midnight = datetime.combine(datetime.now(UTC).date(), time(0), tzinfo=UTC)
@@ -90,8 +115,10 @@ class AgentSession:
         console: ConsoleConfig,
         principal: Principal,
         agent: Agent,
+        chat: ChatDesk | None = None,
     ) -> None:
         self.service = service
+        self.chat = chat
         self.presence = presence
         self.console = console
         self.principal = principal
@@ -126,6 +153,8 @@ class AgentSession:
             # Display names of free codes (queues, rules, skills, break reasons) in every
             # language, from config/names.yaml: the console shows no raw code.
             "names": current_names().table(),
+            # Chat: canned replies in every language (config/chat.yaml).
+            "canned_replies": self.chat.canned_replies() if self.chat is not None else [],
         }
 
     def state(self) -> dict[str, Any]:
@@ -263,10 +292,41 @@ class AgentSession:
                     ExtendWrapupTime(self.agent.id, m.seconds)
                 )
                 return [{"type": "wrapup.extended", "wrapup_until": iso(until), "can_extend": more}]
-            case ChatSendMessage():
-                raise DomainError("chat messages are not served yet: the chat channel is not built")
+            case ChatSendMessage() | ChatTypingMessage() | ChatReadMessage() | ChatHistoryMessage():
+                return await self._chat(m)
             case _:  # ping
                 return [{"type": "pong"}]
+
+    async def _chat(self, m: BaseModel) -> list[dict[str, Any]]:
+        """Chat frames: the chat channel does the work (docs/websocket.md, "Chat")."""
+        if self.chat is None:
+            raise DomainError("chat is not served by this server")
+        aid = self.agent.id
+        match m:
+            case ChatSendMessage():
+                # Idempotent by client id: the console's own, else the frame's request id.
+                client_id = m.client_id or (f"req-{m.id}" if m.id is not None else None)
+                client_id = client_id or uuid.uuid4().hex
+                message = await self.chat.agent_post(m.contact_id, aid, client_id, m.text)
+                return [
+                    {
+                        "type": "chat.sent",
+                        "contact_id": m.contact_id,
+                        "client_id": client_id,
+                        "message": message,
+                    }
+                ]
+            case ChatTypingMessage():
+                self.chat.agent_typing(m.contact_id, aid)
+                return []
+            case ChatReadMessage():
+                read = m.seq if m.type == "chat.read" else 0
+                await self.chat.agent_receipt(m.contact_id, aid, m.seq, read)
+                return []
+            case ChatHistoryMessage():
+                messages = await self.chat.agent_history(m.contact_id, aid, m.after)
+                return [{"type": "chat.history", "contact_id": m.contact_id, "messages": messages}]
+        return []
 
     async def _state_set(self, m: StateSetMessage) -> list[dict[str, Any]]:
         if m.state == "break":

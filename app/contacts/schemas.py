@@ -177,9 +177,35 @@ class NotesSaveMessage(ContactMessage):
     notes: StrictStr = Field(max_length=10_000)
 
 
+# Chat frames (docs/websocket.md, "Chat"). A client message id makes a send idempotent:
+# the same id sent again (after a lost reply) is stored once and answered with that message.
+ChatClientId = Annotated[
+    StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+ChatSeq = Annotated[StrictInt, Field(ge=0, le=2**31 - 1)]
+
+
 class ChatSendMessage(ContactMessage):
     type: Literal["chat.send"]
     text: StrictStr = Field(min_length=1, max_length=10_000)
+    client_id: ChatClientId | None = None  # None: the frame's `id` (or a fresh one) is used
+
+
+class ChatTypingMessage(ContactMessage):
+    type: Literal["chat.typing"]
+
+
+class ChatReadMessage(ContactMessage):
+    """The agent has received (``chat.delivered``) or read (``chat.read``) the customer's
+    messages up to ``seq``."""
+
+    type: Literal["chat.read", "chat.delivered"]
+    seq: ChatSeq
+
+
+class ChatHistoryMessage(ContactMessage):
+    type: Literal["chat.history"]
+    after: ChatSeq = 0
 
 
 class DraftComplaint(BaseModel):
@@ -233,8 +259,12 @@ AGENT_MESSAGES: dict[str, type[BaseModel]] = {
         ContactTransferMessage,
         NotesSaveMessage,
         ChatSendMessage,
+        ChatTypingMessage,
+        ChatReadMessage,
+        ChatHistoryMessage,
         WrapupMessage,
         WrapupDraftMessage,
         WrapupExtendMessage,
     )
 }
+AGENT_MESSAGES["chat.delivered"] = ChatReadMessage

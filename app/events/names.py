@@ -18,3 +18,8 @@ AGENT_WRAPUP_EXTENDED = "agent.wrapup_extended"
 AGENT_WRAPUP_ENDED = "agent.wrapup_ended"
 AGENT_ACCOUNT = "agent.account_changed"
 QUEUE_CHANGED = "queue.changed"
+# The chat channel (docs/chat.md): a message stored, receipts moved, a rating, a left message.
+CHAT_MESSAGE = "chat.message"
+CHAT_RECEIPT = "chat.receipt"
+CHAT_RATED = "chat.rated"
+CHAT_CALLBACK = "chat.callback_requested"

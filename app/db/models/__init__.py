@@ -1,16 +1,22 @@
+from .agent_states import AgentStateRow
 from .audit import AuditEntry
 from .base import Base
+from .chat import ChatConversation, ChatMessage
 from .complaints import Complaint, ComplaintTransition
 from .customers import Customer, CustomerIdentity, Transaction
 from .events import EventCursor
 from .interactions import Interaction
+from .pbx import PbxCall, PbxEvent, PbxKey
 from .staff import Agent, Queue
 from .values import CustomerValueRow, GradeChange, GradeOverrideRow, GradingSnapshot
 
 __all__ = [
     "Agent",
+    "AgentStateRow",
     "AuditEntry",
     "Base",
+    "ChatConversation",
+    "ChatMessage",
     "Complaint",
     "ComplaintTransition",
     "Customer",
@@ -21,6 +27,9 @@ __all__ = [
     "GradeOverrideRow",
     "GradingSnapshot",
     "Interaction",
+    "PbxCall",
+    "PbxEvent",
+    "PbxKey",
     "Queue",
     "Transaction",
 ]

@@ -10,6 +10,11 @@ import { contactFacts, gradeBadge, said } from "./profile.js";
 import { catalog, store } from "./store.js";
 import { WrapupForm } from "./wrapup.js";
 
+/** A chat message's identity: its seq (from the server), else an older message's id. */
+export function messageKey(m) {
+  return m.seq != null ? `s${m.seq}` : m.id ?? `${m.from}|${m.at}|${m.text}`;
+}
+
 export function recordName(record) {
   return record.customer?.customer?.name || record.contact.from || `#${record.id}`;
 }
@@ -76,8 +81,21 @@ export class ContactView {
       }
     });
     this.sendBtn = h("button", { class: "btn btn-primary", type: "button", onclick: () => this.send() }, tx("chat.send"));
-    this.composerRow = h("div", { class: "chat-compose" }, this.composer, this.sendBtn);
-    this.chatBox = h("div", { class: "chat" }, h("h3", { class: "sr-only", i18n: "chat.log" }), this.log, this.composerRow);
+    // The customer typing (shown a few seconds after each hint), and the agent's own typing
+    // told to the customer at most every 2 s.
+    this.typingEl = h("p", { class: "chat-typing faint", hidden: true }, h("span", { class: "typing-dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), tx("chat.customer_typing"));
+    this.typingSent = 0;
+    this.composer.addEventListener("input", () => {
+      const now = Date.now();
+      if (this.composer.value.trim() && now - this.typingSent > 2000) {
+        this.typingSent = now;
+        this.handlers.onTyping?.(this.record);
+      }
+    });
+    this.cannedRow = h("div", { class: "chat-canned" });
+    this.renderCanned();
+    this.composerRow = h("div", { class: "chat-compose-wrap" }, this.cannedRow, h("div", { class: "chat-compose" }, this.composer, this.sendBtn));
+    this.chatBox = h("div", { class: "chat" }, h("h3", { class: "sr-only", i18n: "chat.log" }), this.log, this.typingEl, this.composerRow);
 
     // voice
     this.callBox = h(
@@ -336,22 +354,72 @@ export class ContactView {
     this.composer.focus();
   }
 
-  /** Add a chat message (deduplicated by id). Returns false when already shown. */
+  /** Add a chat message (once: by its seq, else by id). Returns false when already shown.
+   * Messages stand in seq order, whether they came pushed or in a history. */
   renderMessage(m) {
-    const key = m.id ?? `${m.from}|${m.at}|${m.text}`;
+    const key = messageKey(m);
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     const from = ["customer", "agent", "system"].includes(m.from) ? m.from : "system";
     const item = h(
       "li",
-      { class: `msg msg-${from}` },
-      h("div", { class: "msg-meta" }, tx(`chat.from.${from}`), m.at ? h("time", { datetime: m.at, dataset: { fmt: "time" }, text: formatDate(m.at, "time") }) : null),
+      { class: `msg msg-${from}`, dataset: { seq: m.seq ?? "" } },
+      h(
+        "div",
+        { class: "msg-meta" },
+        tx(`chat.from.${from}`),
+        m.at ? h("time", { datetime: m.at, dataset: { fmt: "time" }, text: formatDate(m.at, "time") }) : null,
+        from === "agent" && m.seq != null ? h("span", { class: "msg-state", i18n: `chat.state.${m.state || "sent"}` }) : null,
+      ),
       h("div", { class: "msg-text", text: m.text }),
     );
     this.emptyEl.remove();
-    this.log.append(item);
+    const later = m.seq == null ? null : [...this.log.querySelectorAll("li.msg[data-seq]")].find((li) => li.dataset.seq && Number(li.dataset.seq) > m.seq);
+    this.log.insertBefore(item, later || null);
+    if (from === "customer") this.typingEl.hidden = true; // what they were typing has come
+    if (this.receipt) this.setReceipt(this.receipt);
     this.log.scrollTop = this.log.scrollHeight;
     return true;
+  }
+
+  /** How far the customer got with the agent's messages (chat.receipt). */
+  setReceipt(receipt) {
+    this.receipt = receipt;
+    for (const li of this.log.querySelectorAll("li.msg-agent[data-seq]")) {
+      const seq = Number(li.dataset.seq);
+      const state = seq <= receipt.read_seq ? "read" : seq <= receipt.delivered_seq ? "delivered" : null;
+      const label = li.querySelector(".msg-state");
+      if (state && label) setText(label, `chat.state.${state}`);
+    }
+  }
+
+  /** The customer is typing: a hint for a few seconds. */
+  showTyping() {
+    if (this.record.phase !== "live") return;
+    this.typingEl.hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => (this.typingEl.hidden = true), 5000);
+  }
+
+  /** Canned replies (config/chat.yaml, from hello): a click puts one in the reply box, in the
+   * console's language, for the agent to adjust and send. */
+  renderCanned() {
+    const replies = store.hello?.canned_replies || [];
+    this.cannedRow.hidden = !replies.length;
+    fill(
+      this.cannedRow,
+      replies.map((reply) => {
+        const text = () => (document.documentElement.lang.startsWith("zh") ? reply.zh : reply.en) || reply.en;
+        const chip = h("button", { class: "canned-chip", type: "button", title: text(), dataset: { labelEn: reply.en, labelZh: reply.zh } }, text());
+        chip.addEventListener("click", () => {
+          const box = this.composer;
+          box.value = box.value.trim() ? `${box.value.trim()} ${text()}` : text();
+          box.focus();
+          box.setSelectionRange(box.value.length, box.value.length);
+        });
+        return chip;
+      }),
+    );
   }
 
   /** chat.send was refused: give the agent their text back. */
