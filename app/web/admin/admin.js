@@ -1,9 +1,10 @@
 // The admin page (docs/admin.md): agents, queues and the routing policy. Plain ES modules, no
 // build step; the console's shared modules for the API, words, DOM and toasts. Admins change
 // things; a supervisor reads (every control disabled); an agent is sent to the console.
-import { ApiError, api, get, login, revoke, session, setUnauthorizedHandler } from "../shared/api.js";
+import { ApiError, api, get, session } from "../shared/api.js";
 import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
-import { applyI18n, formatDate, formatNumber, getLang, hasKey, onLangChange, setLang, t } from "../shared/i18n.js";
+import { formatDate, formatNumber, getLang, hasKey, onLangChange, t } from "../shared/i18n.js";
+import { endSession, resumeSession, setupSignIn, signOut } from "../shared/signin.js";
 import { errorText, errorToast, toast } from "../shared/toast.js";
 import "./words.js";
 
@@ -589,6 +590,37 @@ function drawAgentEditor() {
   }
   box.isDirty = () =>
     !ro && (isNew ? !!(username.value.trim() || displayName.value.trim() || password.value) : Object.keys(changes()).length > 0);
+  onEditorSubmit(form, {
+    ctx,
+    save,
+    isNew,
+    changes,
+    path: isNew ? "/api/agents" : `/api/agents/${a.id}`,
+    done: isNew ? "adm.agent.created" : "adm.agent.saved",
+    taken: "username",
+    saved: (out) => {
+      upsert(state.agents, out);
+      state.agentSel = out.id;
+    },
+    redraw: () => {
+      drawAgents();
+      drawAgentEditor();
+    },
+  });
+  fill(box, form);
+}
+
+function selectAgentNone() {
+  $("agent-editor").isDirty = null; // "Cancel" is the admin's own choice to discard
+  state.agentSel = null;
+  drawAgents();
+  drawAgentEditor();
+}
+
+/** An editor's "Save" (agents, queues): only what changed (a new one: all of it) goes to `path`;
+ * then `saved(out)` keeps the answer, a toast says `done` and `redraw()` draws list and editor.
+ * An error is said next to its field; a 409 on a new one is the name `taken`. */
+function onEditorSubmit(form, { ctx, save, isNew, changes, path, done, taken, saved, redraw }) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     ctx.clear();
@@ -600,27 +632,17 @@ function drawAgentEditor() {
     save.disabled = true;
     setText(save.querySelector("span"), "adm.saving");
     try {
-      const out = isNew ? await api("POST", "/api/agents", body) : await api("PATCH", `/api/agents/${a.id}`, body);
-      upsert(state.agents, out);
-      state.agentSel = out.id;
-      toast({ kind: "success", text: isNew ? "adm.agent.created" : "adm.agent.saved", args: { name: out.display_name } });
-      drawAgents();
-      drawAgentEditor();
+      const out = await api(isNew ? "POST" : "PATCH", path, body);
+      saved(out);
+      toast({ kind: "success", text: done, args: { name: out.display_name } });
+      redraw();
     } catch (err) {
       if (err.status === 401) return;
-      ctx.show(err, err.status === 409 ? (isNew ? "username" : null) : null);
+      ctx.show(err, err.status === 409 && isNew ? taken : null);
       save.disabled = false;
       setText(save.querySelector("span"), isNew ? "adm.create" : "adm.save");
     }
   });
-  fill(box, form);
-}
-
-function selectAgentNone() {
-  $("agent-editor").isDirty = null; // "Cancel" is the admin's own choice to discard
-  state.agentSel = null;
-  drawAgents();
-  drawAgentEditor();
 }
 
 function upsert(list, item) {
@@ -938,29 +960,22 @@ function drawQueueEditor() {
     return body;
   }
   box.isDirty = () => !ro && (isNew ? !!(name.value.trim() || displayName.value.trim()) : Object.keys(changes()).length > 0);
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    ctx.clear();
-    const body = changes();
-    if (!isNew && !Object.keys(body).length) {
-      setText(ctx.formError, "adm.no_changes");
-      return;
-    }
-    save.disabled = true;
-    setText(save.querySelector("span"), "adm.saving");
-    try {
-      const out = isNew ? await api("POST", "/api/queues", body) : await api("PATCH", `/api/queues/${q.id}`, body);
+  onEditorSubmit(form, {
+    ctx,
+    save,
+    isNew,
+    changes,
+    path: isNew ? "/api/queues" : `/api/queues/${q.id}`,
+    done: isNew ? "adm.queue.created" : "adm.queue.saved",
+    taken: "name",
+    saved: (out) => {
       upsert(state.queues, out);
       state.queueSel = out.id;
-      toast({ kind: "success", text: isNew ? "adm.queue.created" : "adm.queue.saved", args: { name: out.display_name } });
+    },
+    redraw: () => {
       drawQueues();
       drawQueueEditor();
-    } catch (err) {
-      if (err.status === 401) return;
-      ctx.show(err, err.status === 409 && isNew ? "name" : null);
-      save.disabled = false;
-      setText(save.querySelector("span"), isNew ? "adm.create" : "adm.save");
-    }
+    },
   });
   fill(box, form);
 }
@@ -1179,51 +1194,8 @@ function installTabs() {
 
 // --- sign in / out ------------------------------------------------------------------------
 
-function showLogin(messageKey) {
-  $("app").hidden = true;
-  $("login").hidden = false;
-  const err = $("login-error");
-  if (messageKey) setText(err, messageKey);
-  else err.textContent = "";
-  $("login-pass").value = "";
-  $("login-user").focus();
-}
-
-async function onLoginSubmit(e) {
-  e.preventDefault();
-  const user = $("login-user").value.trim();
-  const pass = $("login-pass").value;
-  const err = $("login-error");
-  if (!user || !pass) {
-    setText(err, "login.failed");
-    return;
-  }
-  const btn = $("login-submit");
-  btn.disabled = true;
-  setText(btn, "login.signing_in");
-  try {
-    await login(user, pass);
-    err.textContent = "";
-    start();
-  } catch (ex) {
-    if (ex instanceof ApiError && (ex.status === 401 || ex.status === 422)) setText(err, "login.failed");
-    else if (ex instanceof ApiError && ex.status === 0) setText(err, "err.network");
-    else {
-      const { key, raw } = errorText(ex);
-      if (key) setText(err, key);
-      else {
-        delete err.dataset.i18n;
-        err.textContent = raw;
-      }
-    }
-  } finally {
-    btn.disabled = false;
-    setText(btn, "login.submit");
-  }
-}
-
-function endSession(messageKey) {
-  session.clear();
+/** The session ends (signin.js clears it and shows the form): close and forget what was open. */
+function stop() {
   for (const d of document.querySelectorAll("dialog[open]")) d.close();
   state.agents = [];
   state.queues = [];
@@ -1231,17 +1203,11 @@ function endSession(messageKey) {
   state.agentSel = null;
   state.queueSel = null;
   state.loaded = { agents: false, queues: false, policy: false };
-  showLogin(messageKey);
 }
 
-function start() {
-  const me = session.agent;
-  if (!me || !ROLES.includes(me.role) || me.role === "agent") {
-    // Agents work in the console: this page is not theirs (the API refuses them too).
-    setText($("login-error"), "adm.login.agent");
-    location.replace("/console");
-    return;
-  }
+/** Signed in as an admin, or a supervisor who reads (signin.js sends an agent to the console:
+ * this page is not theirs, and the API refuses them too). */
+function start(me) {
   state.me = me;
   state.readOnly = me.role !== "admin";
   document.body.dataset.readonly = state.readOnly ? "yes" : "";
@@ -1249,8 +1215,6 @@ function start() {
   $("me-readonly").hidden = !state.readOnly;
   $("agent-new").hidden = state.readOnly;
   $("queue-new").hidden = state.readOnly;
-  $("login").hidden = true;
-  $("app").hidden = false;
   $("me").textContent = me.display_name || me.username || "";
   $("me").title = me.username || "";
   setView(location.hash.slice(1) || "agents");
@@ -1267,10 +1231,7 @@ function start() {
 }
 
 function init() {
-  applyI18n(document);
-  for (const btn of document.querySelectorAll(".lang-toggle")) {
-    btn.addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
-  }
+  setupSignIn({ path: "/admin", roles: ["supervisor", "admin"], start, stop, leavingKey: "adm.login.agent" });
   onLangChange(() => {
     // Words made here follow applyI18n; the policy's labels are the server's: ask again.
     drawAgents();
@@ -1278,13 +1239,7 @@ function init() {
     if (state.loaded.policy && state.policy) loadPolicy();
     else drawPolicy();
   });
-  $("login-form").addEventListener("submit", onLoginSubmit);
-  $("logout").addEventListener("click", () => {
-    const token = session.token;
-    endSession("login.signed_out");
-    revoke(token);
-  });
-  setUnauthorizedHandler(() => endSession("login.expired"));
+  $("logout").addEventListener("click", signOut);
   installTabs();
   $("agent-new").addEventListener("click", () => selectAgent("new"));
   $("queue-new").addEventListener("click", () => selectQueue("new"));
@@ -1301,8 +1256,7 @@ function init() {
   window.addEventListener("beforeunload", (e) => {
     if (session.token && ($("agent-editor").isDirty?.() || $("queue-editor").isDirty?.())) e.preventDefault();
   });
-  if (session.token) start();
-  else showLogin();
+  resumeSession();
 }
 
 init();

@@ -1,10 +1,11 @@
 // The agent console: sign-in, the /ws/agent conversation, and the wiring between the parts.
-import { ApiError, get, login, revoke, session, setUnauthorizedHandler, wsUrl } from "../shared/api.js";
+import { get, revoke, session, wsUrl } from "../shared/api.js";
 import { fill, h, isTyping, setText, tx } from "../shared/dom.js";
-import { applyI18n, getLang, hasKey, onLangChange, setLang, t } from "../shared/i18n.js";
+import { getLang, hasKey, onLangChange, t } from "../shared/i18n.js";
 import { icon } from "../shared/icons.js";
+import { endSession, resumeSession, setupSignIn } from "../shared/signin.js";
 import { errorText, errorToast, toast } from "../shared/toast.js";
-import { ContactView } from "./contact.js";
+import { ContactView, messageKey } from "./contact.js";
 import { installShortcuts } from "./keys.js";
 import { customerName, OfferCard } from "./offer.js";
 import { CustomerColumn, renderIdle, renderTabs, tabKeys } from "./panels.js";
@@ -36,52 +37,8 @@ let myDay = null;
 
 // --- sign in / out ----------------------------------------------------------------------
 
-function showLogin(messageKey) {
-  $("app").hidden = true;
-  $("login").hidden = false;
-  const err = $("login-error");
-  if (messageKey) setText(err, messageKey);
-  else err.textContent = "";
-  $("login-pass").value = "";
-  $("login-user").focus();
-}
-
-async function onLoginSubmit(e) {
-  e.preventDefault();
-  unlockAudio();
-  const user = $("login-user").value.trim();
-  const pass = $("login-pass").value;
-  const err = $("login-error");
-  if (!user || !pass) {
-    setText(err, "login.failed");
-    return;
-  }
-  const btn = $("login-submit");
-  btn.disabled = true;
-  setText(btn, "login.signing_in");
-  try {
-    await login(user, pass);
-    err.textContent = "";
-    startConsole();
-  } catch (ex) {
-    if (ex instanceof ApiError && (ex.status === 401 || ex.status === 422)) setText(err, "login.failed");
-    else if (ex instanceof ApiError && ex.status === 0) setText(err, "err.network");
-    else {
-      // Never the server's English sentence in another language: see errorText.
-      const { key, raw } = errorText(ex);
-      if (key) setText(err, key);
-      else {
-        delete err.dataset.i18n;
-        err.textContent = raw;
-      }
-    }
-  } finally {
-    btn.disabled = false;
-    setText(btn, "login.submit");
-  }
-}
-
-function endSession(messageKey) {
+/** The session ends (signin.js clears it and shows the form): drop what it left here. */
+function stopConsole() {
   if (socket) socket.stop();
   socket = null;
   for (const timer of draftTimers.values()) clearTimeout(timer);
@@ -89,7 +46,6 @@ function endSession(messageKey) {
   if ($("takeover")?.open) $("takeover").close();
   clearInterval(ticker);
   ticker = null;
-  session.clear();
   for (const c of cards.values()) c.el.remove();
   cards.clear();
   for (const v of views.values()) v.el.remove();
@@ -103,7 +59,6 @@ function endSession(messageKey) {
   if (lostToast) lostToast();
   lostToast = null;
   customerCol.invalidate();
-  showLogin(messageKey);
 }
 
 function logout() {
@@ -125,11 +80,11 @@ function logout() {
 
 // --- the console ------------------------------------------------------------------------
 
-function startConsole() {
-  store.me = session.agent;
+/** Signed in (signin.js has shown #app). Supervisors and admins never get here: they watch
+ * the floor on the wallboard and run the admin page; the console is for taking contacts. */
+function startConsole(agent) {
+  store.me = agent;
   restoreContacts();
-  $("login").hidden = true;
-  $("app").hidden = false;
   $("agent-name").textContent = store.me?.display_name || store.me?.username || "";
   // Signed in: focus the state buttons (the next thing to do is to become available), not
   // the page body.
@@ -241,7 +196,10 @@ const handlers = {
     store.me = { ...(store.me || {}), ...m.agent };
     $("agent-name").textContent = store.me.display_name || store.me.username;
     stateCtl.setReasons();
-    for (const v of views.values()) v.form?.fillOptions();
+    for (const v of views.values()) {
+      v.form?.fillOptions();
+      v.renderCanned();
+    }
     // Right after hello the server re-sends the state, open offers, contacts in hand and
     // contacts awaiting wrap-up. Forget stale offers; records not re-sent by the time the
     // pong to this ping arrives have ended elsewhere (or the server restarted).
@@ -331,6 +289,7 @@ const handlers = {
     takeServerNotes(r, m.contact?.notes);
     const view = ensureView(r);
     for (const msg of m.messages || m.transcript || []) addChat(r, msg);
+    if (r.contact.channel === "chat") catchUpChat(r);
     view.update();
     if (!isNew) view.refresh();
     view.setNotes(r.notes || "");
@@ -395,8 +354,37 @@ const handlers = {
     if (!r || !m.message) return;
     if (addChat(r, m.message) && m.message.from === "customer" && store.selected !== r.id) {
       r.unread = (r.unread || 0) + 1;
-      renderTabs();
+      renderTabs($("contact-tabs"), views, selectContact);
     }
+    if (m.message.from === "customer") chatReceipt(r);
+    persist();
+  },
+
+  "chat.sent"(m) {
+    const r = store.contacts.get(m.contact_id);
+    if (!r || !m.message) return;
+    r.outbox = (r.outbox || []).filter((o) => o.client_id !== m.client_id);
+    addChat(r, m.message);
+    persist();
+  },
+
+  "chat.history"(m) {
+    const r = store.contacts.get(m.contact_id);
+    if (!r) return;
+    for (const msg of m.messages || []) addChat(r, msg);
+    chatReceipt(r);
+    persist();
+  },
+
+  "chat.typing"(m) {
+    views.get(m.contact_id)?.showTyping();
+  },
+
+  "chat.receipt"(m) {
+    const r = store.contacts.get(m.contact_id);
+    if (!r) return;
+    r.receipt = { delivered_seq: m.delivered_seq, read_seq: m.read_seq };
+    views.get(r.id)?.setReceipt(r.receipt);
     persist();
   },
 
@@ -570,9 +558,49 @@ async function loadProfile(r) {
 }
 
 function addChat(r, message) {
-  const key = message.id ?? `${message.from}|${message.at}|${message.text}`;
-  if (!r.messages.some((x) => (x.id ?? `${x.from}|${x.at}|${x.text}`) === key)) r.messages.push(message);
+  const key = messageKey(message);
+  if (!r.messages.some((x) => messageKey(x) === key)) r.messages.push(message);
   return views.get(r.id)?.renderMessage(message) ?? false;
+}
+
+/** The highest chat seq this console holds of a chat. */
+function lastSeq(r) {
+  return Math.max(0, ...r.messages.map((x) => x.seq ?? 0));
+}
+
+/** A chat (re)appears (accepted, or re-sent after a reconnect or restart): ask for what came
+ * after the last message held, and send again what the agent wrote that the server never
+ * confirmed — the same client id is stored once. */
+function catchUpChat(r) {
+  if (!socket) return;
+  const id = socket.send("chat.history", { contact_id: r.id, after: lastSeq(r) });
+  if (id) pending.set(id, { type: "chat.history", contactId: r.id });
+  for (const item of r.outbox || []) {
+    send("chat.send", { contact_id: r.id, text: item.text, client_id: item.client_id }, { contactId: r.id });
+  }
+}
+
+/** The customer's messages reached this console: read when the chat is on screen. */
+function chatReceipt(r) {
+  if (r.phase !== "live" || !socket) return;
+  const last = Math.max(0, ...r.messages.filter((x) => x.from === "customer").map((x) => x.seq ?? 0));
+  if (!last) return;
+  const seen = store.selected === r.id && document.visibilityState === "visible" && !$("view-work").hidden;
+  const kind = seen ? "chat.read" : "chat.delivered";
+  if ((seen ? r.readSent : r.deliveredSent) >= last) return;
+  if (seen) r.readSent = last;
+  r.deliveredSent = Math.max(r.deliveredSent || 0, last);
+  socket.send(kind, { contact_id: r.id, seq: last });
+}
+
+document.addEventListener("visibilitychange", () => {
+  const r = store.contacts.get(store.selected);
+  if (r && document.visibilityState === "visible") chatReceipt(r);
+});
+
+function newClientId() {
+  const rnd = crypto.getRandomValues(new Uint32Array(2));
+  return `a-${Date.now().toString(36)}-${rnd[0].toString(36)}${rnd[1].toString(36)}`;
 }
 
 // --- actions ----------------------------------------------------------------------------
@@ -608,7 +636,15 @@ function ensureView(r) {
   if (!v) {
     v = new ContactView(r, {
       onEnd: (rec) => send("contact.end", { contact_id: rec.id }, { contactId: rec.id }),
-      onSend: (rec, text) => send("chat.send", { contact_id: rec.id, text }, { contactId: rec.id }),
+      onSend: (rec, text) => {
+        const item = { client_id: newClientId(), text };
+        if (send("chat.send", { contact_id: rec.id, ...item }, { contactId: rec.id }) === false) return false;
+        // Kept until the server confirms it (chat.sent): sent again after a reconnect.
+        rec.outbox = [...(rec.outbox || []), item];
+        persist();
+        return true;
+      },
+      onTyping: (rec) => socket?.send("chat.typing", { contact_id: rec.id }),
       onNotes: () => persist(),
       onNotesSave: (rec) => {
         // Quietly: no "not connected" toast for a save made as the agent types.
@@ -694,6 +730,7 @@ function selectContact(id) {
   store.selected = String(id);
   const r = store.contacts.get(store.selected);
   if (r) r.unread = 0;
+  if (r?.contact.channel === "chat") chatReceipt(r);
   renderAll();
   views.get(store.selected)?.focus();
 }
@@ -711,6 +748,7 @@ const VIEWS = ["work", "customers", "day"];
 
 function setView(name) {
   const work = name === "work";
+  if (work) queueMicrotask(() => store.contacts.get(store.selected) && chatReceipt(store.contacts.get(store.selected)));
   for (const v of VIEWS) {
     $(`view-${v}`).hidden = v !== name;
     if (v === name) $(`nav-${v}`).setAttribute("aria-current", "page");
@@ -766,16 +804,12 @@ function topOfferCard() {
 // --- start -------------------------------------------------------------------------------
 
 function boot() {
-  applyI18n(document);
-  for (const btn of document.querySelectorAll(".lang-toggle")) {
-    btn.addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
-  }
+  setupSignIn({ path: "/console", roles: ["agent"], start: startConsole, stop: stopConsole, beforeSubmit: unlockAudio });
   onLangChange((code) => {
     onLanguage(code);
     renderAll();
     renderConn();
   });
-  $("login-form").addEventListener("submit", onLoginSubmit);
   $("logout").addEventListener("click", logout);
   $("conn-retry").addEventListener("click", () => socket?.retryNow());
   $("sound-toggle").addEventListener("click", () => {
@@ -806,7 +840,6 @@ function boot() {
   document.addEventListener("pointerdown", unlockAudio, { passive: true });
   document.addEventListener("keydown", unlockAudio, { passive: true });
   window.addEventListener("pagehide", persistNow);
-  setUnauthorizedHandler(() => endSession("login.expired"));
 
   stateCtl = new StateControl(
     {
@@ -833,8 +866,7 @@ function boot() {
     { onOpenRecord: openRecord, onShow: () => setView("day") },
   );
   renderSoundButton();
-  if (session.token) startConsole();
-  else showLogin();
+  resumeSession();
   window.hotline = { store, socket: () => socket }; // for debugging and tests
 }
 

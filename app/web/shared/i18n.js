@@ -146,6 +146,10 @@ const en = {
   "chat.from.agent": "You",
   "chat.from.system": "System",
   "chat.log": "Conversation",
+  "chat.customer_typing": "The customer is typing…",
+  "chat.state.sent": "Sent",
+  "chat.state.delivered": "Delivered",
+  "chat.state.read": "Read",
 
   "wrapup.title": "Wrap-up",
   "wrapup.disposition": "Outcome",
@@ -469,6 +473,10 @@ const zh = {
   "chat.from.agent": "我",
   "chat.from.system": "系统",
   "chat.log": "会话内容",
+  "chat.customer_typing": "客户正在输入…",
+  "chat.state.sent": "已发送",
+  "chat.state.delivered": "已送达",
+  "chat.state.read": "已读",
 
   "wrapup.title": "话后小结",
   "wrapup.disposition": "处理结果",

@@ -1,9 +1,10 @@
 // The supervisor wallboard: sign-in, the /ws/supervisor feed (docs/supervisor.md) and what
 // it shows — queue tiles, the agent grid, who waits and who gave up today, value at risk.
 // The server sends a snapshot, then updates; this page keeps the picture and redraws it.
-import { ApiError, api, login, post, revoke, session, setUnauthorizedHandler, wsUrl } from "../shared/api.js";
+import { api, post, session, wsUrl } from "../shared/api.js";
 import { fill, h, setText, tx } from "../shared/dom.js";
-import { applyI18n, clock, formatMoney, formatNumber, getLang, hasKey, onLangChange, setLang, t } from "../shared/i18n.js";
+import { clock, formatMoney, formatNumber, getLang, hasKey, onLangChange, t } from "../shared/i18n.js";
+import { endSession, resumeSession, setupSignIn, signOut } from "../shared/signin.js";
 import { errorToast, toast } from "../shared/toast.js";
 import { AgentSocket } from "../console/socket.js";
 import "./words.js";
@@ -737,62 +738,18 @@ function drawConn() {
 
 // --- sign in / out -----------------------------------------------------------------------
 
-function showLogin(messageKey) {
-  $("app").hidden = true;
-  $("login").hidden = false;
-  const err = $("login-error");
-  if (messageKey) setText(err, messageKey);
-  else err.textContent = "";
-  $("login-pass").value = "";
-  $("login-user").focus();
-}
-
-async function onLoginSubmit(e) {
-  e.preventDefault();
-  const user = $("login-user").value.trim();
-  const pass = $("login-pass").value;
-  const err = $("login-error");
-  if (!user || !pass) {
-    setText(err, "login.failed");
-    return;
-  }
-  const btn = $("login-submit");
-  btn.disabled = true;
-  setText(btn, "login.signing_in");
-  try {
-    await login(user, pass);
-    err.textContent = "";
-    start();
-  } catch (ex) {
-    if (ex instanceof ApiError && (ex.status === 401 || ex.status === 422)) setText(err, "login.failed");
-    else if (ex instanceof ApiError && ex.status === 0) setText(err, "err.network");
-    else err.textContent = ex.message;
-  } finally {
-    btn.disabled = false;
-    setText(btn, "login.submit");
-  }
-}
-
-function endSession(messageKey) {
+/** The session ends (signin.js clears it and shows the form): drop the feed and its place. */
+function stop() {
   if (socket) socket.stop();
   socket = null;
   clearInterval(ticker);
   ticker = null;
-  session.clear();
   board.stream = null;
   board.seq = null;
-  showLogin(messageKey);
 }
 
-function start() {
-  const me = session.agent;
-  if (!SUPERVISING.includes(me?.role)) {
-    // Agents work in the console (and supervisors here): each lands on their own page.
-    location.replace("/console");
-    return;
-  }
-  $("login").hidden = true;
-  $("app").hidden = false;
+/** Signed in as a supervisor or an admin (signin.js sends an agent to the console). */
+function start(me) {
   $("me").textContent = me.display_name || me.username || "";
   socket = new FeedSocket(
     () => wsUrl("/ws/supervisor", { lang: getLang() }),
@@ -808,31 +765,21 @@ function start() {
 }
 
 function init() {
-  applyI18n(document);
-  for (const btn of document.querySelectorAll(".lang-toggle")) {
-    btn.addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
-  }
+  setupSignIn({ path: "/wallboard", roles: SUPERVISING, start, stop });
   onLangChange((code) => {
     // Step labels are the server's words: it sends the picture again in the new language.
     if (socket?.isOpen) socket.send("language.set", { language: code });
     drawAll();
     drawConn();
   });
-  $("login-form").addEventListener("submit", onLoginSubmit);
-  $("logout").addEventListener("click", () => {
-    const token = session.token;
-    endSession("login.signed_out");
-    revoke(token);
-  });
-  setUnauthorizedHandler(() => endSession("login.expired"));
+  $("logout").addEventListener("click", signOut);
   document.addEventListener("pointerdown", (e) => {
     if (!$("agent-menu").contains(e.target) && !e.target.closest?.("[aria-haspopup=menu]")) closeAgentMenu();
   });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") closeAgentMenu();
   });
-  if (session.token) start();
-  else showLogin();
+  resumeSession();
 }
 
 init();
