@@ -18,12 +18,15 @@ from config.settings import Settings
 if TYPE_CHECKING:
     import asyncio
 
+    from app.chat.service import ChatService
     from app.contacts.center import ContactCenter
     from app.contacts.console_config import ConsoleConfig
     from app.contacts.hub import AgentHub
     from app.contacts.presence import Presence
     from app.contacts.projector import InteractionProjector
     from app.contacts.service import ContactCenterService
+    from app.supervisor.feed import SupervisorFeed
+    from app.telephony.pbx import PbxCalls
 
 
 @dataclass
@@ -39,8 +42,11 @@ class Hotline:
     hub: AgentHub
     presence: Presence
     redis: Any = None
+    supervisor: SupervisorFeed | None = None  # the /ws/supervisor feed (app/supervisor)
     secret: str = ""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    pbx: PbxCalls | None = None  # PBX route requests and events (app/telephony/pbx.py)
+    chat: ChatService | None = None  # the chat channel (app/chat, docs/chat.md)
     # Built from the settings (app/auth/throttle.py, app/staff/accounts.py).
     logins: LoginGuard = field(init=False)
     accounts: AccountCache = field(init=False)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app.api import (
     auth,
+    chat,
     complaints,
     contacts,
     customers,
@@ -20,12 +21,23 @@ from app.api import (
     me,
     metrics,
     pages,
+    prometheus,
     reports,
+    routing_policy,
+    simulations,
     staff,
     staffing,
+    supervision,
+    telephony,
     ws_agent,
+    ws_chat,
+    ws_supervisor,
 )
 from app.auth.redaction import install_token_redaction
+from app.chat.config import load_chat_config
+from app.chat.mail import TranscriptMailer, smtp_from_settings
+from app.chat.rooms import Rooms
+from app.chat.service import ChatService
 from app.contacts.console_config import load_console_config
 from app.contacts.wiring import build_live_path
 from app.container import Hotline
@@ -33,9 +45,15 @@ from app.customers.valuation import Valuation, load_grading_config
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_async
 from app.errors import AllowFromSpec, install_error_handlers, install_error_spec
+from app.events.runner import start_subscriber
 from app.input_guard import InputGuard
 from app.limits import BodySizeLimit
+from app.observability.loop_lag import LoopLagMonitor
+from app.observability.middleware import LogContextMiddleware
+from app.supervisor.config import load_supervisor_config
+from app.supervisor.feed import SupervisorFeed
 from app.telephony import start_telephony
+from app.telephony.pbx import PbxCalls
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +69,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # Config files first: a bad one stops start-up with its message, before anything opens.
         valuation = Valuation(load_grading_config(settings.grades_file))
         console = load_console_config(settings.console_file)
+        floor_config = load_supervisor_config(settings.supervisor_file)
+        chat_config = load_chat_config(settings.chat_file)
         engine = make_engine(settings)
         live = await build_live_path(settings, make_sessionmaker(engine), console, valuation)
         redis = None
@@ -72,8 +92,39 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             redis=redis,
             secret=settings.effective_secret(),
         )
+        # The supervisor feed starts from the record and routing's state before traffic
+        # flows, then follows the events (app/supervisor/feed.py).
+        supervisor = SupervisorFeed(
+            live.center, live.uow, floor_config, console, queue_limit=settings.ws_send_queue
+        )
+        hotline.supervisor = supervisor
+        floor_events = await supervisor.start()
         hotline.tasks = live.start()
+        hotline.tasks.append(start_subscriber(floor_events, supervisor.handle))
+        # PBX route requests are held until routing decides (docs/telephony.md, PBX events).
+        pbx = hotline.pbx = PbxCalls(live.service, live.uow, live.center)
+        hotline.tasks.append(start_subscriber(live.center.bus.subscribe("pbx-calls"), pbx.handle))
+        # The chat channel (docs/chat.md): an adapter over the service and its events; its
+        # open conversations come back from the record before the first customer resumes.
+        chat_rooms = Rooms(settings.ws_send_queue)
+        chat = hotline.chat = ChatService(
+            live.service,
+            live.uow,
+            chat_config,
+            live.hub,
+            chat_rooms,
+            settings.chat_identity_secret.get_secret_value(),
+        )
+        smtp = smtp_from_settings(settings)  # None: no e-mail, the page does not offer it
+        if smtp is not None:
+            chat.mailer = TranscriptMailer(smtp, live.uow, chat_config)
+        chat_events = live.center.bus.subscribe("chat")
+        await chat.load()
+        hotline.tasks.append(start_subscriber(chat_events, chat.handle))
         app.state.hotline = hotline
+        # Event-loop lag for /metrics (docs/operations.md); cancelled with the other tasks.
+        app.state.loop_lag = LoopLagMonitor()
+        hotline.tasks.append(app.state.loop_lag.start())
         # SIP (docs/telephony.md): `hotline serve` turns it on; tests turn it on when they need it.
         telephony = await start_telephony(settings, live) if settings.sip_enabled else None
         app.state.telephony = telephony
@@ -83,6 +134,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         finally:
             if telephony is not None:
                 await telephony.stop()
+            supervisor.stop()
+            supervisor.disconnect_all()
+            pbx.stop()  # held route requests answer now
+            chat_rooms.close_all()  # customers' pages resume on their own (1012)
+            if chat.mailer is not None:
+                await chat.mailer.close()  # mails still being retried are dropped
             await live.presence.stop()
             await live.center.stop()
             # Let the record catch up with what routing did, then stop the subscribers.
@@ -117,9 +174,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         me,
         metrics,
         staff,
+        routing_policy,
         reports,
         staffing,
+        simulations,
+        supervision,
+        telephony,
         ws_agent,
+        ws_chat,
+        ws_supervisor,
+        chat,
+        prometheus,
         pages,
     ):
         app.include_router(module.router)
@@ -130,4 +195,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(InputGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(pages.SecurityHeaders)
+    if settings.log_format == "json":  # contact and agent ids on log lines (docs/operations.md)
+        app.add_middleware(LogContextMiddleware)
     return app

@@ -28,8 +28,23 @@ class Settings(BaseSettings):
     # None: on for `hotline serve`, off for an app built in tests (which turn it on).
     sip_enabled: bool | None = None
     telephony_file: Path = CONFIG_DIR / "telephony.yaml"
+    # IVR mode (docs/ivr.md): the flows, the prompts, RTP ports ("low-high", even ports
+    # used; "0": any free port) and the address put in SDP (default: sip_host).
+    ivr_file: Path = CONFIG_DIR / "ivr.yaml"
+    prompts_dir: Path = CONFIG_DIR / "prompts"
+    rtp_ports: str = Field("20000-20999", pattern=r"^(0|\d{1,5}-\d{1,5})$")
+    rtp_address: str | None = None
+    # Callbacks (docs/ivr.md): calls Hotline makes go through this proxy ("host:port"; the
+    # customer's number is reached as sip:<number>@<proxy>); unset: the agent's phone is
+    # called directly and the customer through the host the caller's call came from.
+    sip_outbound_proxy: str | None = Field(None, pattern=r"^[A-Za-z0-9.\-]+(:\d{1,5})?$")
     var_dir: Path = Path("var")
     database_url: str = ""
+    # PostgreSQL connections kept open (and more at a peak, closed again after it): enough for
+    # the commands, screen pops and projector that run at once, so that none waits for one and
+    # no connection is opened per command under load.
+    db_pool_size: int = Field(20, ge=1, le=500)
+    db_pool_overflow: int = Field(20, ge=0, le=500)
     redis_url: str = ""
     redis_prefix: str = "hotline:"
     secret_key: str = ""
@@ -52,6 +67,9 @@ class Settings(BaseSettings):
     routing_file: Path = CONFIG_DIR / "routing.yaml"
     grades_file: Path = CONFIG_DIR / "grades.yaml"
     console_file: Path = CONFIG_DIR / "console.yaml"
+    # The supervisor feed and wallboard: service-level targets per grade, value at risk, the
+    # day's time zone, coalescing (docs/supervisor.md).
+    supervisor_file: Path = CONFIG_DIR / "supervisor.yaml"
     # Display names of free codes (queues, rules, skills, break reasons, ...) per language.
     names_file: Path = CONFIG_DIR / "names.yaml"
     # The language of words sent when the reader asks for none (?lang=, Accept-Language).
@@ -72,9 +90,35 @@ class Settings(BaseSettings):
     # of console.yaml's) when the agent had chosen none.
     wrapup_default_disposition: str = "follow_up"
     complaint_deadline_hours: float = Field(24.0, gt=0)
+    # The chat channel (docs/chat.md): topics, hours, limits, canned replies; and the secret
+    # the company's website signs customer identity tokens with (empty: no signed sign-in).
+    chat_file: Path = CONFIG_DIR / "chat.yaml"
+    chat_identity_secret: SecretStr = SecretStr("")
+    # E-mail (docs/configuration.md): chat transcripts the customer asks for go out through
+    # this SMTP server; no host: no e-mail, and the chat page does not offer it. The password
+    # is a secret: never logged, never shown.
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=300)
     # Keys of the business's systems, sent as X-Api-Key to record purchases; comma-separated.
     integration_keys: SecretStr = SecretStr("")
+    # Operations (docs/operations.md): log lines as plain text or one JSON object per line;
+    # the key a Prometheus server sends as its bearer token to scrape /metrics (admins'
+    # tokens work too; empty: admins only).
+    log_format: str = Field("text", pattern=r"^(text|json)$")
+    metrics_scrape_key: SecretStr = SecretStr("")
     config_file: Path | None = None
+
+    @field_validator("metrics_scrape_key")
+    @classmethod
+    def _strong_scrape_key(cls, key: SecretStr) -> SecretStr:
+        if 0 < len(key.get_secret_value().strip()) < 16:
+            raise ValueError("HOTLINE_METRICS_SCRAPE_KEY needs at least 16 characters")
+        return key
 
     @field_validator("integration_keys")
     @classmethod

@@ -34,6 +34,10 @@ DOCS_CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+# The customer chat page is made to be framed by the company's own pages (the embed snippet,
+# /chat/embed.js): any site may frame it; everything else keeps `frame-ancestors 'none'`.
+FRAMABLE_PATHS = ("/chat",)
+CHAT_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 # Static files are not fingerprinted: a browser keeps them but asks each time whether they
 # changed (ETag / Last-Modified → 304), so a deploy is seen at once.
 STATIC_CACHE = "no-cache"
@@ -92,6 +96,18 @@ async def console() -> FileResponse:
     return FileResponse(WEB_DIR / "console" / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/wallboard")
+async def wallboard() -> FileResponse:
+    """The supervisors' live wallboard (docs/supervisor.md)."""
+    return FileResponse(WEB_DIR / "wallboard" / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/admin")
+async def admin() -> FileResponse:
+    """The admins' page: agents, queues, the routing policy (docs/admin.md)."""
+    return FileResponse(WEB_DIR / "admin" / "index.html", headers={"Cache-Control": "no-cache"})
+
+
 @router.get("/docs")
 async def swagger_ui() -> HTMLResponse:
     return HTMLResponse(SWAGGER_PAGE, headers={"Cache-Control": "no-cache"})
@@ -141,12 +157,15 @@ class SecurityHeaders:
             return
         path: str = scope.get("path", "")
         docs = any(path == p or path.startswith(p + "/") for p in DOCS_PATHS)
+        framable = path in FRAMABLE_PATHS
+        csp = DOCS_CSP if docs else CHAT_CSP if framable else PAGE_CSP
         extra = [
-            (b"content-security-policy", (DOCS_CSP if docs else PAGE_CSP).encode()),
-            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", csp.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
         ]
+        if not framable:
+            extra.append((b"x-frame-options", b"DENY"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

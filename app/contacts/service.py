@@ -22,6 +22,7 @@ from app.contacts.commands import (
     Arrive,
     End,
     ExtendWrapupTime,
+    MarkCallback,
     Reject,
     SaveNotes,
     SaveWrapupDraft,
@@ -160,6 +161,26 @@ class ContactCenterService:
             lambda now: self.router.offer_rejected(cmd.contact_id, aid, now, reason)
         )
 
+    async def mark_callback(self, cmd: MarkCallback) -> None:
+        """The contact, still live in routing, becomes a callback: only its record changes
+        (routing keeps its place and age; the screen pop of its offer shows the attributes).
+        Conflict when it has already ended."""
+        cid = cmd.contact_id
+        self._live_route(cid)
+        async with self.uow() as uow:
+            i = await InteractionRepository(uow.session).get(_int_id(cid), for_update=True)
+            if i is None:
+                raise NotFound(f"contact {cid} not found")
+            # New containers, so the JSON columns are seen to change.
+            i.attributes = {
+                **i.attributes,
+                **cmd.attributes,
+                "callback": "requested",
+                "callback_number": cmd.number,
+            }
+            if cmd.path_entry:
+                i.ivr_path = [*i.ivr_path, cmd.path_entry]
+
     # --- ending, wrap-up, notes, transfer ------------------------------------------------
     async def end(self, cmd: End) -> None:
         """Hang-up or chat close from any side; an unanswered contact ends as abandoned."""
@@ -190,7 +211,13 @@ class ContactCenterService:
         await self.projector.reached(self.center.bus.last_seq if seq is None else seq)
         async with self.uow() as uow:
             interaction_id, complaint_id = await save_wrapup(
-                uow, data, actor, self.console, self.complaint_deadline_hours, self.valuation
+                uow,
+                data,
+                actor,
+                self.console,
+                self.complaint_deadline_hours,
+                self.valuation,
+                self._now(),
             )
             uow.emit(
                 ev.CONTACT_WRAPPED_UP,
