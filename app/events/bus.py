@@ -122,6 +122,15 @@ class InProcessBus:
         self._subs.append(sub)
         return sub
 
+    @property
+    def depth(self) -> int:
+        """Events held in memory (for replays and subscribers still reading them)."""
+        return len(self._log)
+
+    def subscriptions(self) -> list[Subscription]:
+        """The subscribers' cursors, for monitoring (their names and what they acked)."""
+        return list(self._subs)
+
     def unsubscribe(self, sub: Subscription) -> None:
         if sub in self._subs:
             self._subs.remove(sub)

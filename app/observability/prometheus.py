@@ -167,12 +167,10 @@ def _events(hotline: Any) -> Iterator[Metric]:
         "Batches the interaction projector failed to write (and retried)",
         projector.failures,
     )
-    # The in-process bus keeps its log and cursors private; read them without a lock (a
-    # scrape runs on the loop between commands, so they are consistent).
-    log = getattr(bus, "_log", None)
-    if log is not None:
+    depth = getattr(bus, "depth", None)  # the in-process bus; Redis Streams will say its own
+    if depth is not None:
         yield GaugeMetricFamily(
-            "hotline_event_outbox_depth", "Events the bus holds in memory", len(log)
+            "hotline_event_outbox_depth", "Events the bus holds in memory", depth
         )
     lag = GaugeMetricFamily(
         "hotline_event_subscriber_lag",
@@ -180,7 +178,7 @@ def _events(hotline: Any) -> Iterator[Metric]:
         labels=["subscriber"],
     )
     seen: Counter[str] = Counter()
-    for sub in getattr(bus, "_subs", ()):
+    for sub in bus.subscriptions() if hasattr(bus, "subscriptions") else ():
         seen[sub.name] += 1
         name = sub.name if seen[sub.name] == 1 else f"{sub.name}#{seen[sub.name]}"
         lag.add_metric([name], max(0, last - sub.acked))
