@@ -13,7 +13,9 @@ from app.db.models import Agent
 from tests.conftest import PASSWORD, Api
 from tests.helpers import assert_error, audit_log, cheap_argon2  # noqa: F401  (autouse fixture)
 
-PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login")}
+# Health, logging in, and what the customers' chat page reads before anyone signs in (its
+# topics and opening hours: docs/chat.md); nothing of a customer's or an agent's.
+PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login"), ("GET", "/api/chat/config")}
 
 # (method, path, least role). Routes of other modules get the 401 check only (see below).
 ROLE_TABLE = [

@@ -65,18 +65,23 @@ async def test_a_nan_attribute_never_reaches_the_record_or_a_console(api: Api) -
 async def test_every_operation_with_a_body_refuses_nan(api: Api) -> None:
     """General: the check is at body parsing, so no endpoint can miss it."""
     headers = await api.login("admin")
+    r = await api.client.post("/api/telephony/keys", json={"name": "pbx"}, headers=headers)
+    assert r.status_code == 201, r.text
+    pbx = {"X-Api-Key": r.json()["key"]}  # the PBX API's own credential (docs/telephony.md)
     spec = (await api.client.get("/openapi.json")).json()
     checked = 0
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if "requestBody" not in operation:
                 continue
+            pbx_api = path.startswith("/api/telephony/calls") or path == "/api/telephony/events"
+            credentials = pbx if pbx_api else headers
             url = path.replace("{", "").replace("}", "")  # a path id that is not a number
             url = "/".join(
                 "1" if part.endswith("_id") or part == "id" else part for part in url.split("/")
             )
             r = await api.client.request(
-                method, url, content=b'{"anything": NaN}', headers=headers | JSON
+                method, url, content=b'{"anything": NaN}', headers=credentials | JSON
             )
             assert_error(r, 422, "finite")
             checked += 1
