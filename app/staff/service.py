@@ -14,7 +14,15 @@ from app.db.uow import UnitOfWork
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.events.names import AGENT_ACCOUNT, QUEUE_CHANGED
 from app.staff.accounts import AccountCache
-from app.staff.schemas import AgentCreate, AgentOut, AgentUpdate, QueueCreate, QueueOut, QueueUpdate
+from app.staff.schemas import (
+    GRADE_TARGETS_KEY,
+    AgentCreate,
+    AgentOut,
+    AgentUpdate,
+    QueueCreate,
+    QueueOut,
+    QueueUpdate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +206,8 @@ async def create_queue(uow: UnitOfWork, data: QueueCreate, actor: Principal | No
     if await repo.queue_by_name(data.name):
         raise Conflict(f"queue {data.name!r} exists")
     await _check_overflow(repo, data.name, data.overflow_queue)
-    queue = Queue(**data.model_dump())
+    fields = data.model_dump(exclude={"sla_by_grade"})
+    queue = Queue(**fields, attributes={GRADE_TARGETS_KEY: data.sla_by_grade})
     await repo.add(queue)
     await record_audit(uow, actor, "queue.create", "queue", queue.id, {"name": data.name})
     uow.emit(QUEUE_CHANGED, {"name": queue.name})
@@ -218,6 +227,11 @@ async def update_queue(
             raise Invalid(f"{key} cannot be null", field=key)
     if "overflow_queue" in changes:
         await _check_overflow(repo, queue.name, changes["overflow_queue"])
+    if "sla_by_grade" in changes:
+        # Kept in the queue's attributes: a new mapping (a change SQLAlchemy sees).
+        targets = changes.pop("sla_by_grade")
+        if (queue.attributes or {}).get(GRADE_TARGETS_KEY, {}) != targets:
+            changes["attributes"] = {**(queue.attributes or {}), GRADE_TARGETS_KEY: targets}
     changed = {k: v for k, v in changes.items() if getattr(queue, k) != v}
     if not changed:
         # Nothing to do (a repeat of a change already made): no audit row, no event.
@@ -225,6 +239,7 @@ async def update_queue(
     for key, value in changed.items():
         setattr(queue, key, value)
     await uow.session.flush()
-    await record_audit(uow, actor, "queue.update", "queue", queue_id, {"fields": sorted(changed)})
+    fields = sorted("sla_by_grade" if k == "attributes" else k for k in changed)
+    await record_audit(uow, actor, "queue.update", "queue", queue_id, {"fields": fields})
     uow.emit(QUEUE_CHANGED, {"name": queue.name})
     return QueueOut.model_validate(queue)
