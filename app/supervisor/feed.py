@@ -457,6 +457,8 @@ class SupervisorFeed:
             if touched.outcome is not None:
                 outcomes[touched.outcome.id] = touched.outcome
             self.seq = event.seq
+        if not self.connections:
+            contacts = {}  # no wallboard open: no message to build (see _send_queue)
         for cid, seq in sorted(contacts.items(), key=lambda kv: kv[1]):
             message = self.contact_message(cid, seq, outcomes.get(cid), contact_at[cid])
             if message.get("outcome") == "ended" and cid not in outcomes:
@@ -524,11 +526,14 @@ class SupervisorFeed:
         }
 
     def _send_queue(self, key: Hashable, seq: int) -> None:
-        if str(key) in self.floor.queues:
+        # No wallboard open: nothing to build (the floor keeps its state all the same, and a
+        # wallboard that connects gets a snapshot built then).
+        if self.connections and str(key) in self.floor.queues:
             self._broadcast(self.queue_message(str(key), seq))
 
     def _send_agent(self, key: Hashable, seq: int) -> None:
-        self._broadcast(self.agent_message(str(key), seq))
+        if self.connections:
+            self._broadcast(self.agent_message(str(key), seq))
 
     def _broadcast(self, message: Message) -> None:
         for conn in list(self.connections):

@@ -129,6 +129,40 @@ class Touched:
 NOTHING = Touched()
 
 
+class DayIndex(dict[str, DayContact]):
+    """Today's outcomes by contact id, also by agent and by queue: an agent's or a queue's
+    view reads its own, not the whole day (tens of thousands of contacts by the evening, and
+    a view per agent a second while wallboards watch). An outcome's queue and agent never
+    change once recorded; its talk, wrap-up and rating do, in place."""
+
+    def __init__(self, items: Mapping[str, DayContact] | None = None) -> None:
+        super().__init__()
+        self.by_agent: dict[str, dict[str, DayContact]] = {}
+        self.by_queue: dict[str, dict[str, DayContact]] = {}
+        for key, value in (items or {}).items():
+            self[key] = value
+
+    def __setitem__(self, key: str, value: DayContact) -> None:
+        old = self.get(key)
+        if old is not None:
+            self._drop(key, old)
+        super().__setitem__(key, value)
+        if value.agent_id is not None:
+            self.by_agent.setdefault(value.agent_id, {})[key] = value
+        self.by_queue.setdefault(value.queue, {})[key] = value
+
+    def _drop(self, key: str, old: DayContact) -> None:
+        if old.agent_id is not None:
+            self.by_agent.get(old.agent_id, {}).pop(key, None)
+        self.by_queue.get(old.queue, {}).pop(key, None)
+
+    def of_agent(self, agent_id: str) -> list[DayContact]:
+        return list(self.by_agent.get(agent_id, {}).values())
+
+    def of_queue(self, queue: str) -> list[DayContact]:
+        return list(self.by_queue.get(queue, {}).values())
+
+
 class Floor:
     """Live contacts, agents and today's outcomes; see the module docstring."""
 
@@ -138,7 +172,7 @@ class Floor:
         self.agents: dict[str, AgentLive] = {}
         self.contacts: dict[str, LiveContact] = {}
         self.customers: dict[int, CustomerFacts] = {}
-        self.day: dict[str, DayContact] = {}
+        self.day = DayIndex()
         self.day_start = 0.0
         self.waits = WaitPeaks()
         # Today's abandoned contact -> the callback a supervisor made for it, and back.
@@ -180,7 +214,7 @@ class Floor:
     def new_day(self, day_start: float) -> None:
         """Today's figures start again at ``day_start``; what is live stays."""
         self.day_start = day_start
-        self.day = {k: v for k, v in self.day.items() if v.at >= day_start}
+        self.day = DayIndex({k: v for k, v in self.day.items() if v.at >= day_start})
         self.callbacks = {k: v for k, v in self.callbacks.items() if k in self.day}
         self.callback_of = {v: k for k, v in self.callbacks.items()}
         self.waits.new_day(day_start)
@@ -526,7 +560,7 @@ class Floor:
             if a.state in agents:
                 agents[a.state] += 1
         agents["logged_in"] = sum(1 for a in serving if a.state != "offline")
-        day = [o for o in self.day.values() if o.queue == name]
+        day = self.day.of_queue(name)
         return {
             "name": name,
             "display_name": q.display_name,
@@ -691,7 +725,7 @@ class Floor:
                 "grade": f.grade,
                 "since": c.answered_at or c.arrived_at,
             }
-        day = [o for o in self.day.values() if o.agent_id == aid and o.answered]
+        day = [o for o in self.day.of_agent(aid) if o.answered]
         handled = [o for o in day if o.handled]
         aht = figures(self._outcomes(handled), self.config.rule(20.0)).aht_seconds
         ratings = [o.rating for o in day if o.rating is not None]

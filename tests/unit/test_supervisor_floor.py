@@ -8,7 +8,7 @@ import pytest
 
 from app.events import Event
 from app.supervisor.config import SupervisorConfig
-from app.supervisor.floor import AgentInfo, CustomerFacts, DayContact, Floor, QueueInfo
+from app.supervisor.floor import AgentInfo, CustomerFacts, DayContact, DayIndex, Floor, QueueInfo
 
 CONFIG = SupervisorConfig()
 
@@ -291,3 +291,20 @@ def test_grade_targets_from_config_and_the_queues_own_never_longer_than_the_queu
     assert CONFIG.targets(15.0, {}) == {"vip": 15.0, "key": 15.0}
     own = CONFIG.targets(60.0, {"sla_by_grade": {"vip": 10, "small": 90, "bad": "x"}})
     assert own == {"vip": 10.0, "key": 30.0, "small": 60.0}
+
+
+def test_the_days_index_by_agent_and_queue_follows_every_change() -> None:
+    def outcome(cid: str, queue: str, agent: str | None, at: float) -> DayContact:
+        return DayContact(cid, queue, None, agent is not None, 1.0, at, agent_id=agent)
+
+    day = DayIndex()
+    day["1"] = outcome("1", "sales", "7", 10.0)
+    day["2"] = outcome("2", "sales", None, 11.0)  # abandoned: no agent
+    day["3"] = outcome("3", "service", "7", 12.0)
+    assert sorted(o.id for o in day.of_agent("7")) == ["1", "3"]
+    assert sorted(o.id for o in day.of_queue("sales")) == ["1", "2"]
+    day["1"] = outcome("1", "service", "8", 13.0)  # recorded again: the index moves with it
+    assert [o.id for o in day.of_agent("7")] == ["3"] and [o.id for o in day.of_agent("8")] == ["1"]
+    assert sorted(o.id for o in day.of_queue("service")) == ["1", "3"]
+    later = DayIndex({k: v for k, v in day.items() if v.at >= 12.0})  # a new day's cut
+    assert [o.id for o in later.of_queue("sales")] == [] and len(later.of_agent("7")) == 1
