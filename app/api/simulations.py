@@ -88,6 +88,36 @@ class SimulationOut(BaseModel):
     report_url: str | None = None
 
 
+class TrafficOut(BaseModel):
+    """What a simulation runs over, as it was asked for: a recorded period (`from`, `to`:
+    days in the supervisor time zone, `to` included) or synthetic traffic."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    kind: Literal["recorded", "synthetic"]
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    synthetic: SyntheticIn | None = None
+    roster: bool = Field(False, description="a roster file was given")
+    seed: int
+
+
+class SimulationSummaryOut(BaseModel):
+    """One kept simulation in the list: its state, what it runs over and, when done, the
+    overall figures (all contacts), current beside candidate."""
+
+    id: str
+    status: Literal["running", "done", "failed"]
+    progress: float = Field(description="0..1, over both runs")
+    contacts: int
+    requested_by: str
+    created_at: datetime
+    finished_at: datetime | None = None
+    error: str | None = None
+    traffic: TrafficOut
+    headline: list[FigureOut] = Field([], description="when done: the overall figures")
+    report_url: str | None = None
+
+
 def _registry(request: Request) -> JobRegistry:
     registry: JobRegistry | None = getattr(request.app.state, "simulations", None)
     if registry is None:
@@ -112,6 +142,18 @@ def _out(job: Job) -> SimulationOut:
         figures=figures,
         report_url=f"/api/simulations/{job.id}/report" if job.html is not None else None,
     )
+
+
+def _traffic(request: Request) -> dict[str, TrafficOut]:
+    """What each kept job runs over, by job id, oldest first: the registry keeps the jobs,
+    this the request's period or synthetic traffic beside them (forgotten with the job)."""
+    traffic: dict[str, TrafficOut] | None = getattr(request.app.state, "simulation_traffic", None)
+    if traffic is None:
+        traffic = request.app.state.simulation_traffic = {}
+    registry = _registry(request)
+    for job_id in [j for j in traffic if registry.get(j) is None]:
+        del traffic[job_id]
+    return traffic
 
 
 def _n(v: float | None) -> float | None:
@@ -181,7 +223,45 @@ async def start(
         job = _registry(request).start(work, contacts, user.username)
     except Busy as exc:
         raise Conflict(str(exc)) from None
+    _traffic(request)[job.id] = TrafficOut(
+        kind="synthetic" if body.synthetic is not None else "recorded",
+        from_=None if body.synthetic is not None else body.from_,
+        to=None if body.synthetic is not None else body.to or body.from_,
+        synthetic=body.synthetic,
+        roster=body.roster is not None,
+        seed=body.seed,
+    )
     return _out(job)
+
+
+@router.get("")
+async def list_simulations(request: Request, _: AdminUser) -> list[SimulationSummaryOut]:
+    """The simulations this process keeps (the running one and the last 20 finished), newest
+    first: state, progress, what each runs over and, when done, the overall figures."""
+    registry = _registry(request)
+    out = []
+    for job_id, asked in _traffic(request).items():
+        job = registry.get(job_id)
+        if job is None:
+            continue
+        full = _out(job)
+        headline = [f for f in full.figures if f.section == "overall" and f.group == "all contacts"]
+        out.append(
+            SimulationSummaryOut(
+                id=full.id,
+                status=full.status,
+                progress=full.progress,
+                contacts=full.contacts,
+                requested_by=job.requested_by,
+                created_at=full.created_at,
+                finished_at=full.finished_at,
+                error=full.error,
+                traffic=asked,
+                headline=headline,
+                report_url=full.report_url,
+            )
+        )
+    return out[::-1]  # started in this order: the newest first
 
 
 def _job(request: Request, simulation_id: str) -> Job:

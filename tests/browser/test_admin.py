@@ -8,6 +8,8 @@ tests/browser/screenshots/ (gitignored) for a human look.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -378,6 +380,7 @@ async def test_an_agent_is_sent_away_and_a_supervisor_only_reads(
     await expect(sup.locator("#agent-form input").first).to_be_disabled()
     await expect(sup.locator("#agent-save")).to_have_count(0)
     await expect(sup.locator("#agent-deactivate")).to_have_count(0)
+    await expect(sup.locator("#tab-sims")).to_be_hidden()  # the API runs them for admins only
     await sup.click("#tab-policy")
     await expect(sup.locator("#policy-rules > li")).to_have_count(6)
     await sup.click("#tab-agents")
@@ -429,4 +432,117 @@ async def test_screenshots_of_every_tab_in_both_languages_and_sizes(
         await page.click(f"#tab-{tab}")
         wide = await page.evaluate(WIDER_THAN_WINDOW)
         assert not wide, (tab, wide)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+BAD_CANDIDATE = "rules:\n  - name: fast\n    steps:\n      - {target: teem}\n"
+
+
+async def test_an_admin_simulates_a_candidate_policy_and_opens_its_report(
+    live: LiveServer, browser: Browser
+) -> None:
+    page = await new_page(browser)
+    blocked: list[str] = []  # what a CSP refused, on the admin page or the report's tab
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            blocked.append(message.text)
+
+    page.context.on("console", on_console)
+    await sign_in(page, live, "admin", at="/admin#sims")
+    await expect(page.locator("#tab-sims")).to_have_attribute("aria-selected", "true")
+    form = page.locator("#sim-form")
+    policy = form.locator("textarea")
+    await expect(form.get_by_label("Candidate routing.yaml")).to_be_visible()
+    await expect(page.locator("#sims-empty")).to_have_text(
+        "No simulations yet. Start one with the form on the right."
+    )
+
+    await shot(page, "admin-sims-form-1366-en")
+
+    # A candidate with an unknown target: the checker's words next to the box, rule and line.
+    await policy.fill(BAD_CANDIDATE)
+    await form.get_by_role("radio", name="Synthetic traffic").check()
+    async with page.expect_response(sent("POST", "/api/simulations")) as answer:
+        await page.click("#sim-run")
+    assert (await answer.value).status == 422
+    error = field_error(page, "sim-form", "policy")
+    await expect(error).to_contain_text("The candidate policy has an error on line 2:")
+    await expect(error).to_contain_text("rule 'fast' step 1: unknown target 'teem'")
+    await expect(policy).to_have_attribute("aria-invalid", "true")
+    await expect(policy).to_be_focused()
+    # The line it names is selected in the box.
+    selected = await policy.evaluate("a => a.value.slice(a.selectionStart, a.selectionEnd)")
+    assert selected == "  - name: fast", selected
+    await shot(page, "admin-sims-error-1366-en")
+
+    # The example instead (asked first: it replaces the text), over a synthetic day.
+    await page.click("#sim-example")
+    await page.click("#confirm-ok")
+    await expect(policy).to_have_value(re.compile(r"- name: vip\n"))
+    await form.get_by_label("Contacts per hour").fill("1500")
+    await form.get_by_label("Mean talk time (s)").fill("180")
+    await form.get_by_label("Hours").fill("10")
+    async with page.expect_response(sent("POST", "/api/simulations")) as answer:
+        await page.click("#sim-run")
+    assert (await answer.value).status == 202
+    await expect(field_error(page, "sim-form", "policy")).to_be_empty()
+    run = page.locator("#sims li.adm-sim").first
+    await expect(run).to_contain_text("Synthetic · 1,500/h · talk 180 s · 10 h")
+    if await run.get_attribute("data-status") == "running":
+        await expect(run.get_by_role("progressbar")).to_be_visible()
+        await expect(page.locator("#sim-run")).to_be_disabled()  # one at a time
+        await shot(page, "admin-sims-running-1366-en")
+    await expect(run).to_have_attribute("data-status", "done", timeout=60_000)
+    figures = run.locator(".adm-sim-figs")
+    await expect(figures.locator("thead")).to_contain_text("Service level")
+    await expect(figures.locator("tbody tr")).to_have_count(3)  # current, candidate, change
+    await expect(page.locator("#sim-run")).to_be_enabled()
+    await shot(page, "admin-sims-done-1366-en")
+
+    # The report opens in a new tab: the server's page, its charts and its styles.
+    async with page.context.expect_page() as opened:
+        await run.get_by_role("button", name="Open report").click()
+    report = await opened.value
+    await report.wait_for_url("blob:**")
+    await expect(report.locator("h1")).to_have_text("Routing policy simulation: synthetic traffic")
+    await expect(report.locator("svg")).to_have_count(3)
+    await expect(report.locator("table tbody tr").first).to_be_visible()
+    margin = await report.evaluate("getComputedStyle(document.body).marginTop")
+    assert margin == "32px", margin  # the report's own style (2em) applies
+    await report.set_viewport_size(LAPTOP)
+    await shot(report, "admin-sims-report-1366")
+    await report.close()
+
+    # The CSV downloads.
+    async with page.expect_download() as download:
+        await run.get_by_role("button", name="Download CSV").click()
+    got = await download.value
+    name = got.suggested_filename
+    assert name.startswith("simulation-") and name.endswith(".csv"), name
+    csv = await asyncio.to_thread(Path(await got.path()).read_text)
+    assert csv.startswith("section,group,figure,current,candidate,difference")
+
+    # Both languages at both sizes; an error in Chinese keeps the checker's words, in a
+    # sentence of the page's language.
+    await page.click("#app .lang-toggle")
+    await expect(page.locator("#tab-sims")).to_have_text("策略模拟")
+    await expect(figures.locator("thead")).to_contain_text("服务水平")
+    for size, viewport in (("1366", LAPTOP), ("1920", WIDE)):
+        await page.set_viewport_size(viewport)
+        await shot(page, f"admin-sims-{size}-zh")
+    await policy.fill(BAD_CANDIDATE)
+    async with page.expect_response(sent("POST", "/api/simulations")) as answer:
+        await page.click("#sim-run")
+    assert (await answer.value).status == 422
+    await expect(error).to_contain_text("候选策略第 2 行有误：")
+    await expect(error).to_contain_text("unknown target 'teem'")
+    await shot(page, "admin-sims-error-1920-zh")
+    await page.click("#app .lang-toggle")
+    await page.set_viewport_size(WIDE)
+    await shot(page, "admin-sims-1920-en")
+    await page.set_viewport_size(LAPTOP)
+    wide = await page.evaluate(WIDER_THAN_WINDOW)
+    assert not wide, wide
+    assert blocked == [], blocked
     assert page.errors == []  # type: ignore[attr-defined]

@@ -116,6 +116,44 @@ async def test_a_recorded_day_with_a_roster(api: Api) -> None:
     assert ">16:00<" in page.text  # clock times in the supervisor time zone (Asia/Shanghai)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_kept_simulations_are_listed_newest_first(api: Api) -> None:
+    assert (await api.request("GET", URL)).json() == []
+    assert (await api.request("GET", URL, as_="super")).status_code == 403
+    first = await api.request("POST", URL, json={"policy": CANDIDATE, "synthetic": SYNTHETIC})
+    assert first.status_code == 202, first.text
+    listed = (await api.request("GET", URL)).json()
+    assert [s["id"] for s in listed] == [first.json()["id"]]
+    assert listed[0]["traffic"] == {
+        "kind": "synthetic",
+        "from": None,
+        "to": None,
+        "synthetic": SYNTHETIC | {"patience_seconds": None, "queue": None},
+        "roster": False,
+        "seed": 1,
+    }
+    assert listed[0]["requested_by"] == "admin"
+    assert 0 <= listed[0]["progress"] <= 1
+    await _finished(api, first.json())
+    second = await api.request(
+        "POST", URL, json={"policy": CANDIDATE, "synthetic": SYNTHETIC | {"hours": 1}, "seed": 7}
+    )
+    assert second.status_code == 202, second.text
+    await _finished(api, second.json())
+
+    listed = (await api.request("GET", URL)).json()
+    assert [s["id"] for s in listed] == [second.json()["id"], first.json()["id"]]
+    newest = listed[0]
+    assert newest["status"] == "done" and newest["progress"] == 1
+    assert newest["traffic"]["synthetic"]["hours"] == 1 and newest["traffic"]["seed"] == 7
+    assert newest["report_url"] == f"{URL}/{newest['id']}/report"
+    headline = {f["figure"]: f for f in newest["headline"]}
+    assert {"contacts", "service level", "ASA", "abandon rate"} <= set(headline)
+    assert all(f["section"] == "overall" for f in newest["headline"])
+    assert headline["contacts"]["current"] == newest["contacts"]
+    assert 0 <= headline["service level"]["candidate"] <= 1
+
+
 async def _finished(api: Api, job: dict) -> dict:  # type: ignore[type-arg]
     for _ in range(600):
         r = await api.request("GET", f"{URL}/{job['id']}")

@@ -3,14 +3,16 @@
 // things; a supervisor reads (every control disabled); an agent is sent to the console.
 import { ApiError, api, get, session } from "../shared/api.js";
 import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
-import { formatDate, formatNumber, getLang, hasKey, onLangChange, t } from "../shared/i18n.js";
+import { formatDate, formatNumber, getLang, hasKey, humanDuration, onLangChange, t } from "../shared/i18n.js";
 import { endSession, resumeSession, setupSignIn, signOut } from "../shared/signin.js";
 import { errorText, errorToast, toast } from "../shared/toast.js";
 import "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const ROLES = ["agent", "supervisor", "admin"];
-const VIEWS = ["agents", "queues", "policy"];
+const VIEWS = ["agents", "queues", "policy", "sims"];
+/** The tabs this reader has (simulations are for admins). */
+const shownViews = () => VIEWS.filter((v) => !$(`tab-${v}`).hidden);
 
 const state = {
   me: null,
@@ -130,6 +132,24 @@ class FormCtx {
     return !!f;
   }
 
+  /** The field a `loc` names: the longest registered "a.b" prefix (synthetic.hours), else
+   * its first part (skills.billing → skills). */
+  nameOf(loc) {
+    for (let n = loc.length; n > 1; n--) {
+      const name = loc.slice(0, n).join(".");
+      if (this.fields.has(name)) return name;
+    }
+    return typeof loc[0] === "string" ? loc[0] : null;
+  }
+
+  /** A group of fields (or any box) where the errors of `name` go, under it. */
+  group(name, wrap, input) {
+    const error = h("p", { class: "adm-field-error", "data-field-error": name, role: "alert" });
+    wrap.append(error);
+    this.fields.set(name, { input, error, wrap, control: wrap });
+    return wrap;
+  }
+
   /** Put an API error next to the field it names (or `fallbackField`, or the form). */
   show(err, fallbackField) {
     this.clear();
@@ -145,7 +165,7 @@ class FormCtx {
     let first = null;
     for (const item of items) {
       const loc = (item.loc || []).filter((p) => p !== "body");
-      let name = typeof loc[0] === "string" ? loc[0] : null;
+      let name = this.nameOf(loc);
       if (!name && fallbackField) name = fallbackField;
       if (name && !this.fields.has(name)) name = null;
       const placed = this.set(name, messageFor(name, item, err));
@@ -1158,10 +1178,642 @@ function reloadPolicy() {
   loadPolicy();
 }
 
+// --- simulations ----------------------------------------------------------------------------
+// A candidate policy against the one in force (docs/simulator.md): the form that starts a run
+// beside the runs the server keeps, polled every second while one is going. The report is the
+// server's page; it needs the bearer token, so it is fetched and opened from a blob.
+
+const SIM_POLICY_KEY = "hotline.sim.policy"; // the candidate being written survives a reload
+const MAX_POLICY_BYTES = 200_000;
+const MAX_ROSTER_BYTES = 1_000_000;
+const SIM_EXAMPLE = `# A candidate: VIPs go to senior agents after 10 s instead of 30 s.
+# Only the rules given here apply (copy the others from config/routing.yaml to keep them);
+# queues, aging, offers and wrap-up are those in force.
+rules:
+  - name: vip
+    when: {grade: vip}
+    priority_boost: 60
+    preferred: [account_manager]
+    steps:
+      - {target: preferred, timeout: 10}
+      - {target: senior, timeout: 60}
+      - {target: skilled, timeout: 240}
+      - {target: overflow}
+  - name: default
+    steps:
+      - {target: skilled, timeout: 600}
+`;
+// The overall figures shown for a finished run: name, unit, which way is better (+1 up, -1
+// down, 0 neither).
+const HEADLINE = [
+  ["service level", "%", 1],
+  ["ASA", "s", -1],
+  ["abandon rate", "%", -1],
+  ["longest wait", "s", -1],
+  ["longest VIP wait", "s", -1],
+  ["served by preferred agent", "%", 1],
+  ["occupancy", "%", 0],
+];
+
+const sims = {
+  list: [],
+  loaded: false,
+  failed: null,
+  timer: 0,
+  items: new Map(), // id → {el, status, update}
+  seen: new Map(), // id → status at the last look (to say when a run ends)
+  reports: new Map(), // id → blob: URL of its report
+  form: null, // {ctx, run, busyNote, ...}
+  roster: null, // {name, text}
+};
+
+function simDay(iso) {
+  if (!iso) return "";
+  const d = new Date(`${iso}T00:00:00Z`);
+  const loc = getLang() === "zh" ? "zh-CN" : "en-GB";
+  return new Intl.DateTimeFormat(loc, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }).format(d);
+}
+
+const plainNumber = (n) => formatNumber(n, Number.isInteger(n) ? 0 : 1);
+
+function simTraffic(s) {
+  const tr = s.traffic;
+  const parts = [];
+  if (tr.kind === "synthetic") {
+    const x = tr.synthetic;
+    parts.push(t("adm.sim.synthetic", { rate: plainNumber(x.rate_per_hour), aht: plainNumber(x.aht_seconds), hours: plainNumber(x.hours) }));
+    parts.push(x.agents != null ? t("adm.sim.agents_n", { n: formatNumber(x.agents) }) : t("adm.sim.agents_erlang"));
+    if (x.patience_seconds != null) parts.push(t("adm.sim.patience", { n: plainNumber(x.patience_seconds) }));
+  } else {
+    const one = !tr.to || tr.to === tr.from;
+    parts.push(t(one ? "adm.sim.recorded_one" : "adm.sim.recorded_span", { from: simDay(tr.from), to: simDay(tr.to) }));
+  }
+  if (tr.roster) parts.push(t("adm.sim.roster_file"));
+  if (tr.seed !== 1) parts.push(t("adm.sim.seed", { n: tr.seed }));
+  return parts.join(" · ");
+}
+
+function simSeconds(v) {
+  return t("adm.seconds", { n: formatNumber(v, Math.abs(v) < 100 ? 1 : 0) });
+}
+
+function simFigure(unit, v) {
+  if (v == null) return "—";
+  return unit === "%" ? `${formatNumber(v * 100, 1)} %` : simSeconds(v);
+}
+
+/** Candidate − current, with whether it is better: {text, cls}. */
+function simChange(unit, better, a, b) {
+  if (a == null || b == null) return { text: "—", cls: "" };
+  const d = b - a;
+  const small = unit === "%" ? Math.abs(d) < 0.0005 : Math.abs(d) < 0.05;
+  if (small) return { text: "±0", cls: "same" };
+  const sign = d > 0 ? "+" : "−";
+  const text = unit === "%" ? t("adm.sim.pts", { sign, n: formatNumber(Math.abs(d) * 100, 1) }) : sign + simSeconds(Math.abs(d));
+  const cls = better === 0 ? "" : Math.sign(d) === better ? "better" : "worse";
+  return { text, cls };
+}
+
+function simFigures(s) {
+  const byName = new Map(s.headline.map((f) => [f.figure, f]));
+  const shown = HEADLINE.filter(([name]) => byName.has(name));
+  const cell = (text, cls) => h("td", { class: `num ${cls || ""}`.trim(), text });
+  return h(
+    "table",
+    { class: "adm-sim-figs" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col", class: "adm-sim-corner", i18n: "adm.sim.col.figure" }),
+        shown.map(([name]) => {
+          const th = h("th", { scope: "col", i18n: `adm.sim.fig.${name}` });
+          if (hasKey(`adm.sim.fig_title.${name}`)) setAttrText(th, "title", `adm.sim.fig_title.${name}`);
+          return th;
+        }),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      h("tr", { class: "adm-sim-cur" }, h("th", { scope: "row", i18n: "adm.sim.row.current" }), shown.map(([name, unit]) => cell(simFigure(unit, byName.get(name).current)))),
+      h("tr", { class: "adm-sim-cand" }, h("th", { scope: "row", i18n: "adm.sim.row.candidate" }), shown.map(([name, unit]) => cell(simFigure(unit, byName.get(name).candidate)))),
+      h(
+        "tr",
+        { class: "adm-sim-chg" },
+        h("th", { scope: "row", i18n: "adm.sim.row.change" }),
+        shown.map(([name, unit, better]) => {
+          const f = byName.get(name);
+          const c = simChange(unit, better, f.current, f.candidate);
+          const td = cell(c.text, c.cls);
+          if (c.cls === "better" || c.cls === "worse") setAttrText(td, "title", `adm.sim.${c.cls}`);
+          return td;
+        }),
+      ),
+    ),
+  );
+}
+
+function simMeta(s) {
+  const created = new Date(s.created_at);
+  const today = created.toDateString() === new Date().toDateString();
+  const parts = [t("adm.sim.meta", { when: formatDate(s.created_at, today ? "time" : "datetime"), who: s.requested_by })];
+  parts.push(t("adm.sim.contacts", { n: formatNumber(s.contacts) }));
+  if (s.finished_at) {
+    const sec = (new Date(s.finished_at) - created) / 1000;
+    parts.push(t("adm.sim.took", { dur: sec < 60 ? t("adm.seconds", { n: formatNumber(Math.max(sec, 0.1), sec < 10 ? 1 : 0) }) : humanDuration(sec) }));
+  }
+  return parts.join(" · ");
+}
+
+function simItem(s) {
+  const statusCls = { running: "tag-warn", done: "tag-ok", failed: "tag-danger" }[s.status] || "";
+  const what = simTraffic(s);
+  const meta = h("div", { class: "adm-sim-meta faint", text: simMeta(s) });
+  const el = h(
+    "li",
+    { class: `adm-sim is-${s.status}`, dataset: { id: s.id, status: s.status } },
+    h(
+      "div",
+      { class: "adm-sim-head" },
+      h("span", { class: `badge adm-sim-status ${statusCls}`, i18n: `adm.sim.status.${s.status}` }),
+      h("strong", { class: "adm-sim-what", text: what, title: what }),
+    ),
+    meta,
+  );
+  let update = () => {};
+  if (s.status === "running") {
+    const bar = h("span", { class: "adm-progress-bar" });
+    const prog = h("div", { class: "adm-progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100 }, bar);
+    setAttrText(prog, "aria-label", "adm.sim.progress_label");
+    const text = h("span", { class: "adm-progress-text num" });
+    el.append(h("div", { class: "adm-sim-progress" }, prog, text));
+    update = (now) => {
+      const pct = Math.max(0, Math.min(100, now.progress * 100));
+      bar.style.width = `${pct}%`; // CSSOM, not a style attribute: the page's CSP allows it
+      prog.setAttribute("aria-valuenow", String(Math.round(pct)));
+      setText(text, "adm.sim.progress", { p: `${formatNumber(pct, 0)} %` });
+      meta.textContent = simMeta(now);
+    };
+    update(s);
+  } else if (s.status === "done") {
+    const report = h("button", { type: "button", class: "btn btn-sm btn-primary adm-sim-report", onclick: (e) => openReport(s, e.currentTarget) }, tx("adm.sim.open_report"), h("span", { "aria-hidden": "true", text: "↗" }));
+    setAttrText(report, "title", "adm.sim.open_report_title");
+    const csv = h("button", { type: "button", class: "btn btn-sm adm-sim-csv", onclick: (e) => downloadCsv(s, e.currentTarget) }, h("span", { "aria-hidden": "true", text: "⤓" }), tx("adm.sim.download_csv"));
+    el.append(h("div", { class: "adm-sim-figs-wrap" }, simFigures(s)), h("div", { class: "adm-sim-actions" }, report, csv));
+  } else {
+    el.append(h("div", { class: "adm-sim-error" }, h("p", { i18n: "adm.sim.error_title" }), h("pre", { text: s.error || "" })));
+  }
+  return { el, status: s.status, update };
+}
+
+async function loadSims() {
+  clearTimeout(sims.timer);
+  if (!state.me || state.readOnly) return;
+  try {
+    sims.list = await get("/api/simulations");
+    sims.failed = null;
+  } catch (err) {
+    if (err.status === 401) return;
+    sims.failed = err;
+  }
+  sims.loaded = true;
+  for (const s of sims.list) {
+    const before = sims.seen.get(s.id);
+    if (before === "running" && s.status === "done") toast({ kind: "success", text: "adm.sim.finished" });
+    if (before === "running" && s.status === "failed") toast({ kind: "error", text: "adm.sim.failed_toast" });
+    sims.seen.set(s.id, s.status);
+  }
+  drawSims();
+  const running = sims.list.some((s) => s.status === "running");
+  // Every second while a run is going (slower in a hidden tab); after a failed look, again soon.
+  if (running || sims.failed) sims.timer = setTimeout(loadSims, !running ? 5000 : document.hidden ? 3000 : 1000);
+}
+
+function drawSims(rebuild = false) {
+  const box = $("sims");
+  const running = sims.list.some((s) => s.status === "running");
+  $("tab-sims").classList.toggle("is-busy", running);
+  if (sims.form) {
+    sims.form.run.disabled = running || sims.form.sending;
+    sims.form.busyNote.hidden = !running;
+  }
+  if (sims.loaded && sims.list.length) setText($("sims-count"), "adm.sims.count", { n: sims.list.length });
+  else $("sims-count").textContent = "";
+  const empty = $("sims-empty");
+  empty.hidden = !sims.loaded || (sims.list.length > 0 && !sims.failed);
+  if (sims.failed && !sims.list.length) setText(empty, "adm.sims.load_failed");
+  else setText(empty, "adm.sims.empty");
+  if (!sims.loaded) {
+    fill(box, h("li", { class: "adm-pad faint", i18n: "adm.loading" }));
+    sims.items.clear();
+    return;
+  }
+  if (rebuild) sims.items.clear();
+  // Items are kept while their state is the same (a running one only moves its bar), so a
+  // poll every second neither flickers nor takes the focus from a button.
+  const els = sims.list.map((s) => {
+    let item = sims.items.get(s.id);
+    if (item && item.status === s.status) item.update(s);
+    else {
+      item = simItem(s);
+      sims.items.set(s.id, item);
+    }
+    return item.el;
+  });
+  for (const id of [...sims.items.keys()]) if (!sims.list.some((s) => s.id === id)) sims.items.delete(id);
+  const same = els.length === box.children.length && els.every((el, i) => box.children[i] === el);
+  if (!same) fill(box, els);
+}
+
+/** A text answer of the API (the report, the CSV) with the session's token. */
+async function fetchText(path) {
+  let r;
+  try {
+    r = await fetch(path, { headers: { Authorization: `Bearer ${session.token}`, "Accept-Language": document.documentElement.lang || "en" } });
+  } catch {
+    throw new ApiError(0, { detail: "network", code: "network" });
+  }
+  const text = await r.text();
+  if (!r.ok) {
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = { detail: text };
+    }
+    if (r.status === 401) endSession("login.expired");
+    throw new ApiError(r.status, body);
+  }
+  return text;
+}
+
+/** The report as a page of this origin, kept while the admin page is open. */
+async function reportUrl(id) {
+  if (sims.reports.has(id)) return sims.reports.get(id);
+  const html = await fetchText(`/api/simulations/${encodeURIComponent(id)}/report`);
+  const url = URL.createObjectURL(new Blob([reportPage(html)], { type: "text/html;charset=utf-8" }));
+  sims.reports.set(id, url);
+  return url;
+}
+
+/** The report page for a blob: URL. A blob page has no headers of its own: the report's
+ * policy goes in a <meta> (no script, nothing fetched). Chromium gives it the policy of the
+ * page that made it as well (this one's: style-src 'self'), where the report's inline <style>
+ * is refused; its rules come from report.css here instead. */
+function reportPage(html) {
+  const css = `${location.origin}/web/admin/report.css`;
+  const head =
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${css}; img-src data:; base-uri 'none'; form-action 'none'">` +
+    `<link rel="stylesheet" href="${css}">`;
+  return html.replace(/<style>[\s\S]*?<\/style>/i, "").replace(/<head>/i, `<head>${head}`);
+}
+
+async function openReport(s, btn) {
+  // The tab opens now, in the click (a popup blocker allows that), and shows the report when
+  // it has come.
+  const win = window.open("", "_blank");
+  if (win) {
+    try {
+      win.document.title = t("adm.sim.report_loading");
+      win.document.body.textContent = t("adm.sim.report_loading");
+    } catch {
+      // not ours to write into: it shows the report in a moment anyway
+    }
+  }
+  btn.disabled = true;
+  try {
+    const url = await reportUrl(s.id);
+    if (win && !win.closed) win.location.replace(url);
+    else h("a", { href: url, target: "_blank", rel: "noopener" }).click();
+  } catch (err) {
+    win?.close();
+    if (err.status !== 401) errorToast(err);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function downloadCsv(s, btn) {
+  btn.disabled = true;
+  try {
+    const text = await fetchText(`/api/simulations/${encodeURIComponent(s.id)}/report?format=csv`);
+    const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+    const a = h("a", { href: url, download: `simulation-${s.id}.csv`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 30_000);
+  } catch (err) {
+    if (err.status !== 401) errorToast(err);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+/** A number box's value: a number, null when empty, the text itself when not a number. */
+function numOf(input) {
+  const raw = input.value.trim();
+  if (raw === "") return null;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : raw;
+}
+
+/** Read a file the admin chose: its text, or null (and a word on the form) when it cannot be. */
+async function readChosen(input, maxBytes, ctx, field) {
+  const file = input.files?.[0];
+  input.value = ""; // the same file may be chosen again after a change on disk
+  if (!file) return null;
+  if (file.size > maxBytes) {
+    ctx.set(field, { key: "adm.sim.file_too_big" });
+    setText(ctx.fields.get(field).error, "adm.sim.file_too_big", { n: formatNumber(maxBytes / 1_000_000, maxBytes < 1_000_000 ? 1 : 0) });
+    return null;
+  }
+  try {
+    return { name: file.name, text: await file.text() };
+  } catch {
+    ctx.set(field, { key: "adm.sim.file_unreadable" });
+    return null;
+  }
+}
+
+/** Select line `line` (1-based) of a textarea and scroll it into view. */
+function selectLine(area, line) {
+  const lines = area.value.split("\n");
+  if (line < 1 || line > lines.length) return;
+  let start = 0;
+  for (let i = 0; i < line - 1; i++) start += lines[i].length + 1;
+  area.focus();
+  area.setSelectionRange(start, start + lines[line - 1].length);
+  const lh = parseFloat(getComputedStyle(area).lineHeight) || 18;
+  area.scrollTop = Math.max(0, (line - 3) * lh);
+}
+
+/** The API's words about the candidate or the roster, with the line: our lead in the page's
+ * language, then the message as the checker words it (it names the rule and the line). */
+function showFileError(ctx, err, field, area) {
+  const item = (Array.isArray(err.body?.detail) ? err.body.detail : []).find((d) => (d.loc || []).filter((p) => p !== "body")[0] === field);
+  const f = ctx.fields.get(field);
+  if (!item || !f) return;
+  const line = Number.isInteger(err.body?.line) ? err.body.line : null;
+  const msg = String(item.msg || "").replace(/^(candidate policy|roster)( line \d+)?: /, "");
+  delete f.error.dataset.i18n;
+  delete f.error.dataset.i18nArgs;
+  fill(
+    f.error,
+    h("span", { class: "adm-err-lead", i18n: line ? `adm.sim.err.${field}_line` : `adm.sim.err.${field}`, args: line ? { line } : null }),
+    " ",
+    h("code", { class: "adm-err-msg", text: msg }),
+  );
+  if (line && area) selectLine(area, line);
+}
+
+function buildSimForm() {
+  const box = $("sim-editor");
+  const ctx = new FormCtx();
+
+  // The candidate.
+  const policy = h("textarea", { class: "adm-yaml", rows: 12, spellcheck: "false", autocomplete: "off", autocapitalize: "none", wrap: "off", maxlength: MAX_POLICY_BYTES });
+  policy.placeholder = "rules:\n  - name: vip\n    when: {grade: vip}\n    steps:\n      - {target: senior, timeout: 10}\n      - {target: skilled}";
+  try {
+    policy.value = localStorage.getItem(SIM_POLICY_KEY) || "";
+  } catch {
+    policy.value = "";
+  }
+  const keep = () => {
+    try {
+      if (policy.value) localStorage.setItem(SIM_POLICY_KEY, policy.value);
+      else localStorage.removeItem(SIM_POLICY_KEY);
+    } catch {
+      // full or refused: the text stays in the box
+    }
+  };
+  policy.addEventListener("input", keep);
+  const policyFile = h("input", { type: "file", accept: ".yaml,.yml,text/yaml,text/plain", hidden: true });
+  policyFile.addEventListener("change", async () => {
+    const got = await readChosen(policyFile, MAX_POLICY_BYTES, ctx, "policy");
+    if (!got) return;
+    policy.value = got.text;
+    keep();
+    policy.focus();
+  });
+  const example = h("button", { type: "button", class: "btn btn-sm btn-ghost", id: "sim-example" }, tx("adm.sim.example"));
+  example.addEventListener("click", async () => {
+    const text = policy.value.trim();
+    if (text && text !== SIM_EXAMPLE.trim() && !(await confirmDialog("adm.sim.example_replace", null, "adm.sim.example_replace_body", "adm.sim.example"))) return;
+    policy.value = SIM_EXAMPLE;
+    keep();
+    policy.focus();
+  });
+  const openFile = h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: () => policyFile.click() }, tx("adm.sim.open_file"));
+
+  // The traffic.
+  const modeName = `sim-mode-${Math.random().toString(36).slice(2, 7)}`;
+  const modeRadio = (value) => h("input", { type: "radio", name: modeName, value, checked: value === "recorded" });
+  const recordedRadio = modeRadio("recorded");
+  const syntheticRadio = modeRadio("synthetic");
+  const modes = h(
+    "div",
+    { class: "adm-seg", role: "radiogroup" },
+    h("label", { class: "adm-seg-opt" }, recordedRadio, tx("adm.sim.mode.recorded")),
+    h("label", { class: "adm-seg-opt" }, syntheticRadio, tx("adm.sim.mode.synthetic")),
+  );
+  setAttrText(modes, "aria-label", "adm.sim.mode");
+  const yesterday = new Date(Date.now() - 86_400_000);
+  const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  const from = h("input", { type: "date", value: isoDay(yesterday), max: isoDay(new Date()) });
+  const to = h("input", { type: "date", max: isoDay(new Date()) });
+  const recordedPanel = h(
+    "div",
+    { class: "adm-sim-panel" },
+    h("div", { class: "adm-grid" }, ctx.field("from", "adm.sim.f.from", from, { required: true }), ctx.field("to", "adm.sim.f.to", to, { hint: "adm.sim.f.to_hint" })),
+    h("p", { class: "adm-hint", i18n: "adm.sim.f.recorded_hint" }),
+  );
+  const num = (value, min, max, step, ph) => {
+    const input = h("input", { type: "number", inputmode: "decimal", min, max, step, value: value ?? "" });
+    if (ph) setAttrText(input, "placeholder", ph);
+    return input;
+  };
+  const synth = {
+    rate_per_hour: num(600, 1, 100000, "any"),
+    aht_seconds: num(180, 1, 86400, "any"),
+    hours: num(8, 0.5, 72, "any"),
+    agents: num(null, 1, 5000, 1, "adm.sim.f.agents_ph"),
+    patience_seconds: num(240, 1, 86400, "any", "adm.sim.f.patience_ph"),
+  };
+  const syntheticPanel = h(
+    "div",
+    { class: "adm-sim-panel" },
+    h(
+      "div",
+      { class: "adm-grid adm-grid-3" },
+      ctx.field("synthetic.rate_per_hour", "adm.sim.f.rate", synth.rate_per_hour, { required: true }),
+      ctx.field("synthetic.aht_seconds", "adm.sim.f.aht", synth.aht_seconds, { required: true }),
+      ctx.field("synthetic.hours", "adm.sim.f.hours", synth.hours),
+      ctx.field("synthetic.agents", "adm.sim.f.agents", synth.agents, { hint: "adm.sim.f.agents_hint" }),
+      ctx.field("synthetic.patience_seconds", "adm.sim.f.patience", synth.patience_seconds, { hint: "adm.sim.f.patience_hint" }),
+    ),
+    h("p", { class: "adm-hint", i18n: "adm.sim.f.synthetic_hint" }),
+  );
+  ctx.group("synthetic", syntheticPanel, synth.rate_per_hour);
+  const syncMode = () => {
+    const synthetic = syntheticRadio.checked;
+    syntheticPanel.hidden = !synthetic;
+    recordedPanel.hidden = synthetic;
+  };
+  recordedRadio.addEventListener("change", syncMode);
+  syntheticRadio.addEventListener("change", syncMode);
+  syncMode();
+
+  // Roster and options.
+  const rosterFile = h("input", { type: "file", accept: ".csv,text/csv,text/plain", hidden: true });
+  const rosterChoose = h("button", { type: "button", class: "btn btn-sm", id: "sim-roster-choose", onclick: () => rosterFile.click() }, tx("adm.sim.f.roster_choose"));
+  const rosterState = h("span", { class: "adm-roster-state" });
+  const rosterBox = h("div", { class: "adm-roster" }, rosterChoose, rosterState);
+  const drawRoster = () => {
+    const r = sims.roster;
+    if (!r) {
+      fill(rosterState, h("span", { class: "faint", i18n: "adm.sim.f.roster_none" }));
+      return;
+    }
+    const lines = r.text.split(/\r?\n/).filter((l) => l.trim()).length;
+    const remove = h("button", {
+      type: "button",
+      class: "btn btn-sm btn-ghost adm-x",
+      text: "×",
+      onclick: () => {
+        sims.roster = null;
+        drawRoster();
+        rosterChoose.focus();
+      },
+    });
+    setAttrText(remove, "aria-label", "adm.sim.f.roster_remove");
+    setAttrText(remove, "title", "adm.sim.f.roster_remove");
+    fill(rosterState, h("span", { class: "adm-file", i18n: "adm.sim.f.roster_file", args: { name: r.name, n: lines } }), remove);
+  };
+  rosterFile.addEventListener("change", async () => {
+    const got = await readChosen(rosterFile, MAX_ROSTER_BYTES, ctx, "roster");
+    if (!got) return;
+    sims.roster = got;
+    drawRoster();
+  });
+  drawRoster();
+  const seed = h("input", { type: "number", inputmode: "numeric", min: 0, max: 2147483648, step: 1, value: 1 });
+
+  const run = h("button", { type: "submit", class: "btn btn-primary", id: "sim-run" }, tx("adm.sim.run"));
+  const busyNote = h("p", { class: "adm-hint adm-busy-note", i18n: "adm.sim.busy_note", hidden: true });
+  const form = h(
+    "form",
+    { class: "adm-form", novalidate: true, id: "sim-form" },
+    h(
+      "div",
+      { class: "adm-ed-body" },
+      h("header", { class: "adm-ed-head" }, h("div", { class: "adm-ed-title" }, h("h2", { i18n: "adm.sim.new_title" }), h("p", { class: "muted adm-sim-sub", i18n: "adm.sim.new_sub" }))),
+      h(
+        "fieldset",
+        { class: "adm-fieldset" },
+        h("legend", { i18n: "adm.sim.section.policy" }),
+        ctx.field("policy", "adm.sim.f.policy", policy, { hint: "adm.sim.f.policy_hint", required: true }),
+        h("div", { class: "adm-yaml-tools" }, example, openFile, policyFile),
+      ),
+      h("fieldset", { class: "adm-fieldset" }, h("legend", { i18n: "adm.sim.section.traffic" }), modes, recordedPanel, syntheticPanel),
+      h(
+        "fieldset",
+        { class: "adm-fieldset" },
+        h("legend", { i18n: "adm.sim.section.options" }),
+        h(
+          "div",
+          { class: "adm-grid" },
+          ctx.field("roster", "adm.sim.f.roster", rosterBox, { hint: "adm.sim.f.roster_hint", wide: true }),
+          ctx.field("seed", "adm.sim.f.seed", seed, { hint: "adm.sim.f.seed_hint" }),
+        ),
+        rosterFile,
+      ),
+    ),
+    h("footer", { class: "adm-ed-actions" }, ctx.formError, busyNote, h("div", { class: "adm-actions-row" }, run)),
+  );
+  ctx.fields.get("roster").input = rosterChoose;
+  sims.form = { ctx, run, busyNote, sending: false };
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    ctx.clear();
+    const body = { policy: policy.value, seed: intOf(seed) ?? 1 };
+    if (!policy.value.trim()) {
+      ctx.set("policy", { key: "adm.err.required" });
+      setText(ctx.formError, "adm.fix_fields");
+      policy.focus();
+      return;
+    }
+    if (syntheticRadio.checked) {
+      body.synthetic = {};
+      for (const [k, input] of Object.entries(synth)) {
+        const v = numOf(input);
+        if (v !== null) body.synthetic[k] = v;
+      }
+    } else {
+      if (!from.value) {
+        ctx.set("from", { key: "adm.err.required" });
+        setText(ctx.formError, "adm.fix_fields");
+        from.focus();
+        return;
+      }
+      body.from = from.value;
+      if (to.value) body.to = to.value;
+    }
+    if (sims.roster) body.roster = sims.roster.text;
+    const mine = sims.form; // gone if the session ends meanwhile
+    mine.sending = true;
+    run.disabled = true;
+    setText(run.querySelector("span"), "adm.sim.starting");
+    try {
+      const out = await api("POST", "/api/simulations", body);
+      sims.seen.set(out.id, out.status);
+      toast({ kind: "success", text: "adm.sim.started", args: { n: formatNumber(out.contacts) } });
+      mine.sending = false;
+      await loadSims();
+    } catch (err) {
+      if (err.status === 401) return;
+      if (err.status === 409) {
+        setText(ctx.formError, "adm.sim.busy");
+        loadSims();
+      } else {
+        ctx.show(err);
+        if (err.status === 422) {
+          showFileError(ctx, err, "roster", null);
+          showFileError(ctx, err, "policy", policy);
+        }
+      }
+    } finally {
+      mine.sending = false;
+      setText(run.querySelector("span"), "adm.sim.run");
+      if (sims.form === mine) drawSims();
+    }
+  });
+  fill(box, form);
+}
+
+function stopSims() {
+  clearTimeout(sims.timer);
+  for (const url of sims.reports.values()) URL.revokeObjectURL(url);
+  sims.reports.clear();
+  sims.items.clear();
+  sims.seen.clear();
+  sims.list = [];
+  sims.loaded = false;
+  sims.failed = null;
+  sims.form = null;
+  sims.roster = null;
+  $("sim-editor").replaceChildren();
+  $("sims").replaceChildren();
+}
+
 // --- tabs ---------------------------------------------------------------------------------
 
 function setView(view, { focus = false } = {}) {
-  if (!VIEWS.includes(view)) view = "agents";
+  if (!shownViews().includes(view)) view = "agents";
   state.view = view;
   for (const v of VIEWS) {
     const tab = $(`tab-${v}`);
@@ -1173,17 +1825,19 @@ function setView(view, { focus = false } = {}) {
   if (focus) $(`tab-${view}`).focus();
   if (location.hash.slice(1) !== view) history.replaceState(null, "", `#${view}`);
   if (view === "policy" && !state.loaded.policy) loadPolicy();
+  if (view === "sims" && !sims.loaded) loadSims();
 }
 
 function installTabs() {
   for (const v of VIEWS) $(`tab-${v}`).addEventListener("click", () => setView(v));
   $("app").querySelector(".adm-tabs").addEventListener("keydown", (e) => {
-    const i = VIEWS.indexOf(state.view);
+    const views = shownViews();
+    const i = views.indexOf(state.view);
     let next = null;
-    if (e.key === "ArrowRight") next = VIEWS[(i + 1) % VIEWS.length];
-    else if (e.key === "ArrowLeft") next = VIEWS[(i + VIEWS.length - 1) % VIEWS.length];
-    else if (e.key === "Home") next = VIEWS[0];
-    else if (e.key === "End") next = VIEWS[VIEWS.length - 1];
+    if (e.key === "ArrowRight") next = views[(i + 1) % views.length];
+    else if (e.key === "ArrowLeft") next = views[(i + views.length - 1) % views.length];
+    else if (e.key === "Home") next = views[0];
+    else if (e.key === "End") next = views[views.length - 1];
     if (next) {
       e.preventDefault();
       setView(next, { focus: true });
@@ -1203,6 +1857,7 @@ function stop() {
   state.agentSel = null;
   state.queueSel = null;
   state.loaded = { agents: false, queues: false, policy: false };
+  stopSims();
 }
 
 /** Signed in as an admin, or a supervisor who reads (signin.js sends an agent to the console:
@@ -1215,6 +1870,7 @@ function start(me) {
   $("me-readonly").hidden = !state.readOnly;
   $("agent-new").hidden = state.readOnly;
   $("queue-new").hidden = state.readOnly;
+  $("tab-sims").hidden = state.readOnly; // the API runs simulations for admins only
   $("me").textContent = me.display_name || me.username || "";
   $("me").title = me.username || "";
   setView(location.hash.slice(1) || "agents");
@@ -1228,6 +1884,10 @@ function start(me) {
     if (state.loaded.policy) drawPolicy();
   });
   loadAgents().then(() => drawAgentEditor());
+  if (!state.readOnly) {
+    buildSimForm();
+    loadSims(); // a run going on (from another tab) is followed from the start
+  }
 }
 
 function init() {
@@ -1238,6 +1898,7 @@ function init() {
     drawQueues();
     if (state.loaded.policy && state.policy) loadPolicy();
     else drawPolicy();
+    if (sims.form) drawSims(true); // figures and dates in the other language's format
   });
   $("logout").addEventListener("click", signOut);
   installTabs();
