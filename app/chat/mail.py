@@ -182,6 +182,11 @@ class TranscriptMailer:
             self._tasks[conversation_id] = task
         return task
 
+    async def settled(self) -> None:
+        """Wait until every mail asked for so far has been sent or given up (what a test
+        awaits to show that a repeated request sent nothing more)."""
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
     async def close(self) -> None:
         """Stop mails still being tried (shutdown)."""
         for task in self._tasks.values():

@@ -80,6 +80,13 @@ def local(at: str) -> str:
     return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
 
 
+async def mails_settled(live: LiveServer) -> None:
+    """Every mail asked for so far sent or given up: nothing more can come of them."""
+    chat = live.app.state.hotline.chat
+    assert chat is not None and chat.mailer is not None
+    await chat.mailer.settled()
+
+
 async def converse(live: LiveServer, language: str) -> tuple[ChatClient, Any, str, list[str]]:
     """A chat answered by alice, one message each way; the two messages' local times."""
     await setup_floor(live)
@@ -128,7 +135,7 @@ async def test_transcript_is_mailed_in_english_after_the_end(
     assert f"[{t1}] You: My bill is wrong" in lines
     assert f"[{t2}] Alice: Let me check" in lines and "    for you" in lines
     # Nothing more is sent: one request, one mail.
-    await asyncio.sleep(0.3)
+    await mails_settled(live)
     assert len(inbox.mails) == 1
     r = await live.request("GET", f"/api/interactions/{cid}", as_="super")
     assert r.json()["attributes"]["transcript_emailed_at"]
@@ -149,7 +156,7 @@ async def test_transcript_in_chinese_asked_with_the_rating_is_mailed_once(
     await customer.send("rate", rating=5, comment="很好", email_transcript=True)
     assert (await customer.expect("rated"))["rating"] == 5
     assert (await customer.expect("transcript"))["status"] == "queued"
-    await asyncio.sleep(0.3)
+    await mails_settled(live)
     [mail] = inbox.mails
     assert mail["To"] == "wang.fang@example.com"
     assert mail["Subject"] == f"您于 {t1[:10]} 的在线咨询记录"
@@ -178,7 +185,7 @@ async def test_the_box_ticked_after_the_agent_ended_the_chat_sends_one_mail(
     assert mail["To"] == "wang.fang@example.com"
     await customer.send("rate", rating=4, email_transcript=True)
     await customer.expect("rated")
-    await asyncio.sleep(0.3)
+    await mails_settled(live)
     assert len(inbox.mails) == 1
     await customer.close()
     await alice.close()
