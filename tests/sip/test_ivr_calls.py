@@ -25,7 +25,6 @@ from tests.agent_client import AgentClient
 from tests.conftest import LiveServer, make_settings
 from tests.sip.test_sip_calls import (
     ALICE_URI,
-    SCENARIOS,
     SIPP,
     Sipp,
     free_udp_port,
@@ -64,65 +63,24 @@ class IvrSipp(Sipp):
     """sipp with a media port of its own (the pcaps are played from it) and more time: a
     caller goes through prompts and a queue."""
 
-    async def start(self, transport: str = "u1", service: str = "ivr") -> IvrSipp:
-        assert SIPP is not None
-        self.proc = await asyncio.create_subprocess_exec(
-            SIPP,
-            f"127.0.0.1:{sip_port(self.live)}",
-            "-sf", str(SCENARIOS / f"{self.scenario}.xml"),
-            "-s", service,
-            "-key", "caller", self.caller,
-            "-m", "1",
-            "-t", transport,
-            "-i", "127.0.0.1",
-            "-p", str(free_udp_port()),
-            "-mi", "127.0.0.1",
-            "-mp", str(free_udp_port()),
-            "-timeout", "60s",
-            "-timeout_error",
-            "-nostdin",
-            "-trace_msg", "-message_file", str(self.messages),
-            "-trace_err", "-error_file", str(self.errors),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        return self
+    service = "ivr"
+    call_seconds = 60
+    wait_seconds = 90.0
 
-    async def done(self) -> str:
-        assert self.proc is not None
-        await asyncio.wait_for(self.proc.wait(), 90)
-        return await super().done()
+    def role(self, service: str) -> list[str]:
+        return [*super().role(service), "-mi", "127.0.0.1", "-mp", str(free_udp_port())]
 
 
 class AgentPhone(Sipp):
     """sipp as the agent's phone, listening where the outbound proxy is configured."""
 
-    async def start(self, transport: str = "u1", service: str = "") -> AgentPhone:
-        assert SIPP is not None
-        proxy = self.live.app.state.telephony.ivr.callbacks.proxy
-        self.proc = await asyncio.create_subprocess_exec(
-            SIPP,
-            "-sf", str(SCENARIOS / f"{self.scenario}.xml"),
-            "-m", "1",
-            "-t", transport,
-            "-i", "127.0.0.1",
-            "-p", proxy.rsplit(":", 1)[1],
-            "-mi", "127.0.0.1",
-            "-mp", str(free_udp_port()),
-            "-timeout", "120s",
-            "-timeout_error",
-            "-nostdin",
-            "-trace_msg", "-message_file", str(self.messages),
-            "-trace_err", "-error_file", str(self.errors),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        return self
+    call_seconds = 120
+    wait_seconds = 130.0
 
-    async def done(self) -> str:
-        assert self.proc is not None
-        await asyncio.wait_for(self.proc.wait(), 130)
-        return await super().done()
+    def role(self, service: str) -> list[str]:
+        proxy = self.live.app.state.telephony.ivr.callbacks.proxy
+        port = proxy.rsplit(":", 1)[1]
+        return ["-p", port, "-mi", "127.0.0.1", "-mp", str(free_udp_port())]
 
 
 async def customer(live: LiveServer, phone: str) -> int:

@@ -7,7 +7,7 @@ import asyncio
 import shutil
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 import yaml
@@ -65,7 +65,14 @@ def free_udp_port() -> int:
 
 
 class Sipp:
-    """One sipp caller running a scenario of tests/sip/scenarios against the server."""
+    """One sipp caller running a scenario of tests/sip/scenarios against the server.
+
+    Subclasses say what differs (:meth:`role`, the service called, the time sipp gives the
+    call and the time the test waits for it); the rest of the command line is shared."""
+
+    service = "hotline"  # the number called, unless start() names another
+    call_seconds = 20  # sipp's -timeout for the whole call
+    wait_seconds = 30.0  # how long done() waits for sipp to finish
 
     def __init__(self, live: LiveServer, tmp_path: Path, scenario: str, caller: str) -> None:
         self.live, self.scenario, self.caller = live, scenario, caller
@@ -73,19 +80,25 @@ class Sipp:
         self.errors = tmp_path / f"{scenario}-{caller}-errors.log"
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self, transport: str = "u1", service: str = "hotline") -> Sipp:
+    def role(self, service: str) -> list[str]:
+        """sipp's arguments as a caller: the server to call, the number, its own port."""
+        return [
+            f"127.0.0.1:{sip_port(self.live)}",
+            "-s", service,
+            "-key", "caller", self.caller,
+            "-p", str(free_udp_port()),
+        ]  # fmt: skip
+
+    async def start(self, transport: str = "u1", service: str | None = None) -> Self:
         assert SIPP is not None
         self.proc = await asyncio.create_subprocess_exec(
             SIPP,
-            f"127.0.0.1:{sip_port(self.live)}",
+            *self.role(service or self.service),
             "-sf", str(SCENARIOS / f"{self.scenario}.xml"),
-            "-s", service,
-            "-key", "caller", self.caller,
             "-m", "1",
             "-t", transport,
             "-i", "127.0.0.1",
-            "-p", str(free_udp_port()),
-            "-timeout", "20s",
+            "-timeout", f"{self.call_seconds}s",
             "-timeout_error",
             "-nostdin",
             "-trace_msg", "-message_file", str(self.messages),
@@ -98,7 +111,7 @@ class Sipp:
     async def done(self) -> str:
         """Wait for the call to finish; fail with sipp's own account if it failed."""
         assert self.proc is not None
-        _, stderr = await asyncio.wait_for(self.proc.communicate(), 30)
+        _, stderr = await asyncio.wait_for(self.proc.communicate(), self.wait_seconds)
         log = self.messages.read_text(errors="replace") if self.messages.exists() else ""
         errors = self.errors.read_text(errors="replace") if self.errors.exists() else ""
         assert self.proc.returncode == 0, f"sipp failed:\n{stderr.decode()}\n{errors}\n{log}"
