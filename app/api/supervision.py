@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response
 from pydantic import Field
@@ -19,6 +19,14 @@ from app.supervisor.actions import (
 )
 
 router = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
+
+# Ids of agents and contacts in the path: positive, and no larger than the record's keys.
+RecordId = Annotated[int, Path(ge=1, le=10**18)]
+# What an action on a waiting contact may meet instead.
+WAITING_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "the contact is not waiting"},
+    409: {"description": "an agent has the contact already"},
+}
 
 
 class AgentStateIn(Input):
@@ -65,7 +73,7 @@ class WithdrawnOut(Output):
     },
 )
 async def post_withdraw_offer(
-    contact_id: Annotated[int, Path(ge=1, le=10**18)], hotline: HotlineDep, user: SupervisorUser
+    contact_id: RecordId, hotline: HotlineDep, user: SupervisorUser
 ) -> WithdrawnOut:
     """Take back an open offer: the agent's offer card goes (`offer.cancelled`, cause
     `withdrawn`, not a missed offer), the contact keeps its place and goes to someone else
@@ -86,13 +94,10 @@ class PriorityOut(Output):
 
 @router.post(
     "/contacts/{contact_id}/priority",
-    responses={
-        404: {"description": "the contact is not waiting"},
-        409: {"description": "an agent has the contact already"},
-    },
+    responses=WAITING_ERRORS,
 )
 async def post_priority(
-    contact_id: Annotated[int, Path(ge=1, le=10**18)],
+    contact_id: RecordId,
     body: PriorityIn,
     hotline: HotlineDep,
     user: SupervisorUser,
@@ -117,13 +122,10 @@ class MovedOut(Output):
 
 @router.post(
     "/contacts/{contact_id}/move",
-    responses={
-        404: {"description": "the contact is not waiting"},
-        409: {"description": "an agent has the contact already"},
-    },
+    responses=WAITING_ERRORS,
 )
 async def post_move(
-    contact_id: Annotated[int, Path(ge=1, le=10**18)],
+    contact_id: RecordId,
     body: MoveIn,
     hotline: HotlineDep,
     user: SupervisorUser,
@@ -154,7 +156,7 @@ class DirectedOut(Output):
     },
 )
 async def post_offer(
-    contact_id: Annotated[int, Path(ge=1, le=10**18)],
+    contact_id: RecordId,
     body: DirectIn,
     hotline: HotlineDep,
     user: SupervisorUser,
@@ -188,7 +190,7 @@ class CallbackOut(Output):
     },
 )
 async def post_callback(
-    contact_id: Annotated[int, Path(ge=1, le=10**18)],
+    contact_id: RecordId,
     hotline: HotlineDep,
     user: SupervisorUser,
     response: Response,
