@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.contacts.hub import AgentHub
     from app.contacts.presence import Presence
     from app.contacts.projector import InteractionProjector
+    from app.contacts.scheduled_callbacks import ScheduledCallbacks
     from app.contacts.service import ContactCenterService
     from app.supervisor.feed import SupervisorFeed
     from app.telephony.pbx import PbxCalls
@@ -47,6 +48,8 @@ class Hotline:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     pbx: PbxCalls | None = None  # PBX route requests and events (app/telephony/pbx.py)
     chat: ChatService | None = None  # the chat channel (app/chat, docs/chat.md)
+    # Callbacks promised in wrap-up, made at their time (app/contacts/scheduled_callbacks.py).
+    callbacks: ScheduledCallbacks | None = None
     # Built from the settings (app/auth/throttle.py, app/staff/accounts.py).
     logins: LoginGuard = field(init=False)
     accounts: AccountCache = field(init=False)

@@ -39,6 +39,7 @@ from app.chat.mail import TranscriptMailer, smtp_from_settings
 from app.chat.rooms import Rooms
 from app.chat.service import ChatService
 from app.contacts.console_config import load_console_config
+from app.contacts.scheduled_callbacks import ScheduledCallbacks
 from app.contacts.wiring import build_live_path
 from app.container import Hotline
 from app.customers.valuation import Valuation, load_grading_config
@@ -121,6 +122,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         chat_events = live.center.bus.subscribe("chat")
         await chat.load()
         hotline.tasks.append(start_subscriber(chat_events, chat.handle))
+        # Callbacks promised in wrap-up are made at their time, as contacts routed like any.
+        scheduled = hotline.callbacks = ScheduledCallbacks(
+            live.service, live.uow, live.center.clock
+        )
+        scheduled.start()
         app.state.hotline = hotline
         # Event-loop lag for /metrics (docs/operations.md); cancelled with the other tasks.
         app.state.loop_lag = LoopLagMonitor()
@@ -134,6 +140,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         finally:
             if telephony is not None:
                 await telephony.stop()
+            await scheduled.stop()
             supervisor.stop()
             supervisor.disconnect_all()
             pbx.stop()  # held route requests answer now

@@ -364,6 +364,7 @@ def _arrived(i: Interaction) -> dict[str, object]:
         "contact_id": str(i.id),
         "customer_id": i.customer_id,
         "channel": i.channel,
+        "direction": i.direction,
         "queue": i.queue,
         "source": i.source,
         "external_id": i.external_id,

@@ -22,6 +22,7 @@ from app.contacts.schemas import ComplaintInWrapup, WrapupIn
 from app.customers.valuation import Valuation
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
+from app.db.repositories.today import TodayRepository
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.events import Event
@@ -60,6 +61,8 @@ async def save_wrapup(
     if data.callback_at is not None:
         callback = {"_callback_at": data.callback_at.isoformat()}
         await repo.set_attributes(key, {**row.attributes, **callback})
+        # Made at its time by the server (app/contacts/scheduled_callbacks.py).
+        await TodayRepository(uow.session).schedule_callback(key, data.callback_at)
     complaint_id = None
     if data.complaint is not None:
         complaint = await open_complaint(

@@ -72,6 +72,9 @@ class Callback:
     timer: asyncio.TimerHandle | None = None
     error: str | None = None  # why the ringing was cancelled
     notes: dict[str, str] = field(default_factory=dict)
+    # A contact the centre made (wrap-up, supervisor, chat) outlives this process: its
+    # record stays queued across a restart, and the agent then dials by hand.
+    durable: bool = False
 
 
 class Callbacks:
@@ -148,6 +151,23 @@ class Callbacks:
             return False
         log.info("callback: contact %s keeps its place as a callback", cid)
         return True
+
+    async def outbound(self, arrived: dict[str, Any]) -> None:
+        """A voice contact the centre makes arrived (``contact.arrived``, direction
+        ``outbound``): a callback scheduled in wrap-up, one a supervisor made for an abandoned
+        call, one a chat customer left. With an outbound proxy to reach the customer through,
+        it is followed like an IVR callback, so accepting it connects the agent's phone and
+        the customer; without one the agent calls the number the screen pop shows."""
+        cid = str(arrived.get("contact_id"))
+        if self.proxy is None or arrived.get("channel") != "voice" or not cid.isdigit():
+            return
+        async with self.uow() as uow:
+            found = await InteractionRepository(uow.session).get(int(cid))
+        number = (found.attributes or {}).get("callback_number") if found is not None else None
+        if not isinstance(number, str) or not number:
+            return  # nothing to dial: the agent reaches the customer another way
+        self.by_contact[cid] = Callback(cid, number, f"sip:{number}@{self.proxy}", durable=True)
+        log.info("callback: contact %s will connect the agent to %s", cid, number)
 
     def follows(self, contact_id: str) -> bool:
         return contact_id in self.by_contact
@@ -447,10 +467,11 @@ class Callbacks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def stop(self) -> None:
-        """Shutting down: waiting callbacks end (``system``, ``interrupted``: nothing would
-        call them back after a restart); live legs are hung up or cancelled."""
+        """Shutting down: waiting IVR callbacks end (``system``, ``interrupted``: nothing
+        would call them back after a restart; the ones the centre made stay queued on the
+        record); live legs are hung up or cancelled."""
         for callback in list(self.by_contact.values()) + list(self.legs.values()):
-            if callback.phase == "waiting":
+            if callback.phase == "waiting" and not callback.durable:
                 try:
                     await self.service.end(
                         End(callback.contact_id, by="system", reason="interrupted")

@@ -541,6 +541,9 @@ class IvrCalls:
                 await self.callbacks.event(event)  # a callback's: no caller on the line
                 continue
             if event.name == names.CONTACT_ARRIVED:
+                if self.callbacks is not None and data.get("direction") == "outbound":
+                    await self.callbacks.outbound(data)  # a callback the centre makes
+                    continue
                 if data.get("source") == SOURCE:  # the id before arrive() returns
                     call = self._by_external_id(str(data.get("external_id")))
                     if call is not None and call.phase == "queued":

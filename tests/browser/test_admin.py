@@ -342,7 +342,15 @@ async def test_an_admin_edits_a_queue_and_reads_the_policy(
     rules = page.locator("#policy-rules > li")
     await expect(rules).to_have_count(6)
     names = [await r.get_attribute("data-rule") for r in await rules.all()]
-    assert names == ["open-complaint", "vip", "key", "retention", "repeat-contact", "default"]
+    assert names == [
+        "open-complaint",
+        "vip",
+        "key",
+        "retention",
+        "callback",
+        "repeat-contact",
+        "default",
+    ]
     await expect(page.locator("#policy-status")).to_have_text("Valid")
     vip = page.locator("#policy-rules > li[data-rule=vip]")
     await expect(vip.locator(".adm-step")).to_have_count(4)

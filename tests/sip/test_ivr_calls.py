@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from app.contacts.scheduled_callbacks import ScheduledCallbacks
 from app.db.models import Interaction
 from app.events.bus import Subscription
 from config.settings import CONFIG_DIR, Settings
@@ -23,6 +25,7 @@ from ivr.media.sdp import parse_offer
 from ivr.sip.message import Headers, Request, Response, make_response, parse
 from tests.agent_client import AgentClient
 from tests.conftest import LiveServer, make_settings
+from tests.e2e.test_scheduled_callbacks import promise_callback
 from tests.sip.test_sip_calls import (
     ALICE_URI,
     SIPP,
@@ -538,3 +541,39 @@ async def test_a_caller_who_hangs_up_after_the_callback_key_keeps_the_callback(
     assert record.attributes["callback"] == "requested"
     assert record.ivr_path[-1] == "queue: 9 (callback)"
     assert list(callbacks.by_contact) == [str(record.id)]
+
+
+async def test_a_callback_promised_in_wrap_up_connects_the_agent_and_the_customer(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    """The same path at the time the agent chose: the server makes the callback a contact,
+    alice accepts it, her phone rings and is REFERred to the customer."""
+    await setup(live)
+    caller = "+8613800000093"
+    await customer(live, caller)
+    proxy = live.app.state.telephony.ivr.callbacks.proxy
+    phone = await AgentPhone(live, tmp_path, "agent_phone", "alice").start()
+    alice = await AgentClient(live, "alice").connect()
+    due = datetime.now(UTC) + timedelta(hours=2)
+    first = await promise_callback(live, alice, due, caller)
+    await alice.send("state.set", state="available")
+    hotline = live.app.state.hotline
+    passes = ScheduledCallbacks(hotline.contacts, hotline.uow, lambda: due.timestamp() + 1)
+    (made,) = await passes.tick()
+    offer = await alice.expect("offer", within=10)
+    assert offer["contact"]["id"] == made
+    assert offer["contact"]["attributes"]["callback_of"] == first
+    await alice.send("offer.accept", contact_id=made)
+    await alice.expect("contact.assigned", within=10)
+
+    log = await phone.done()
+    assert "INVITE sip:alice@127.0.0.1:5070 SIP/2.0" in log
+    assert f"Refer-To: <sip:{caller}@{proxy}>" in log
+    shown = await alice.expect("contact.assigned", within=20)
+    assert shown["contact"]["attributes"]["callback"] == "connected"
+    await live.app.state.telephony.ivr.settled()
+    await hotline.contacts.caught_up()
+    async with live.uow() as uow:
+        record = await uow.session.get(Interaction, int(made))
+        assert record is not None and record.attributes["callback"] == "connected"
+        assert record.direction == "outbound" and record.agent_id is not None

@@ -39,6 +39,7 @@ def test_default_config_parses():
         "vip",
         "key",
         "retention",
+        "callback",
         "repeat-contact",
         "default",
     ]

@@ -24,6 +24,8 @@ class Interaction(Base):
         # Reports read a range of answer or end times.
         Index("ix_interactions_answered", "answered_at"),
         Index("ix_interactions_ended", "ended_at"),
+        # Callbacks scheduled in wrap-up and not yet made, by when they are due.
+        Index("ix_interactions_callback_due", "callback_due_at"),
         UniqueConstraint("source", "external_id", name="uq_interactions_source_external_id"),
     )
 
@@ -41,6 +43,8 @@ class Interaction(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the wrap-up was saved (by the agent, or by the server from the draft): AHT's end.
     wrapped_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A callback scheduled in wrap-up, until it is made (app/contacts/scheduled_callbacks.py).
+    callback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     wait_seconds: Mapped[float | None] = mapped_column(Float)
     handle_seconds: Mapped[float | None] = mapped_column(Float)
     end_reason: Mapped[str | None] = mapped_column(String(16))

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Customer, CustomerIdentity, CustomerValueRow, Transaction
+
+
+def first_phone(customer_id: Any) -> ScalarSelect[Any]:
+    """A correlated subquery: the customer's first phone number (for a number to call)."""
+    return (
+        select(func.min(CustomerIdentity.value))
+        .where(CustomerIdentity.customer_id == customer_id, CustomerIdentity.kind == "phone")
+        .scalar_subquery()
+    )
 
 
 class CustomerRepository:

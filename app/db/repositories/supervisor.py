@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Customer, CustomerIdentity, CustomerValueRow, Interaction
+from app.db.models import Customer, CustomerValueRow, Interaction
+from app.db.repositories.customers import first_phone
 
 # Endings of a contact nobody answered that count as abandoned (the caller left, or routing
 # gave up at the queue's maximum wait).
@@ -65,14 +66,7 @@ class SupervisorRepository:
     async def abandoned_contact(self, contact_id: int) -> Any | None:
         """What a callback needs of a contact: where it waited, whose it was, how it ended,
         and a number to call (the customer's first phone, else the number it came from)."""
-        phone = (
-            select(func.min(CustomerIdentity.value))
-            .where(
-                CustomerIdentity.customer_id == Interaction.customer_id,
-                CustomerIdentity.kind == "phone",
-            )
-            .scalar_subquery()
-        )
+        phone = first_phone(Interaction.customer_id)
         stmt = select(
             Interaction.id,
             Interaction.queue,
@@ -93,11 +87,7 @@ class SupervisorRepository:
         wanted = sorted(set(ids))
         if not wanted:
             return []
-        phone = (
-            select(func.min(CustomerIdentity.value))
-            .where(CustomerIdentity.customer_id == Customer.id, CustomerIdentity.kind == "phone")
-            .scalar_subquery()
-        )
+        phone = first_phone(Customer.id)
         stmt = (
             select(
                 Customer.id,

@@ -1,8 +1,10 @@
 """All SQL of an agent's day: their figures, their pending callbacks.
 
 Callbacks live in the interaction's attributes (``_callback_at``, written by the wrap-up;
-``_callback_done_at`` once the agent has made the call), read with SQLAlchemy's JSON
-operators, which both databases speak (``->>`` on PostgreSQL, ``json_extract`` on SQLite).
+``_callback_done_at`` once the agent has made the call, or the server has made it a contact),
+read with SQLAlchemy's JSON operators, which both databases speak (``->>`` on PostgreSQL,
+``json_extract`` on SQLite). ``callback_due_at`` holds a pending one's time, indexed, for the
+server's pass that makes them at their time.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Customer, Interaction
+from app.db.repositories.customers import first_phone
 
 CALLBACK_AT = "_callback_at"
 CALLBACK_DONE_AT = "_callback_done_at"
 CALLBACK_DONE_BY = "_callback_done_by"
+CALLBACK_CONTACT = "_callback_contact_id"  # the contact the server made for it
+CALLBACK_ERROR = "_callback_error"  # why the server could not make it
 
 _callback_at = Interaction.attributes[CALLBACK_AT].as_string()
 _callback_done = Interaction.attributes[CALLBACK_DONE_AT].as_string()
@@ -96,8 +101,89 @@ class TodayRepository:
                 _callback_at.is_not(None),
                 _callback_done.is_(None),
             )
-            .values(attributes=dict(attributes))
+            .values(attributes=dict(attributes), callback_due_at=None)
             .execution_options(synchronize_session=False)
         )
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def schedule_callback(self, interaction_id: int, due: datetime) -> None:
+        """The wrap-up asked for a callback at ``due``: the server makes it then."""
+        stmt = (
+            update(Interaction)
+            .where(Interaction.id == interaction_id)
+            .values(callback_due_at=due)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
+    async def due_callbacks(self, now: datetime, limit: int) -> list[Any]:
+        """Callbacks due by ``now`` and not yet made, the longest overdue first, with what
+        making one needs: the queue, the agent who promised it, the language, and a number
+        to call (the number the contact came from when it is a phone, else the customer's
+        first phone: chosen by the caller)."""
+        phone = first_phone(Interaction.customer_id)
+        stmt = (
+            select(
+                Interaction.id,
+                Interaction.customer_id,
+                Interaction.queue,
+                Interaction.agent_id,
+                Interaction.channel,
+                Interaction.language,
+                Interaction.from_address,
+                Interaction.callback_due_at,
+                phone.label("phone"),
+            )
+            .where(Interaction.callback_due_at <= now)
+            .order_by(Interaction.callback_due_at, Interaction.id)
+            .limit(limit)
+        )
+        return list(await self.session.execute(stmt))
+
+    async def callback_made(self, interaction_id: int, contact_id: int, at: datetime) -> bool:
+        """The server made the callback (the new contact ``contact_id``): it leaves the
+        pending ones and the agent's list. False when it had gone already (the agent marked
+        it done meanwhile, or another pass made it): the condition is checked on the row."""
+        row = (
+            await self.session.execute(
+                select(Interaction.attributes).where(
+                    Interaction.id == interaction_id, Interaction.callback_due_at.is_not(None)
+                )
+            )
+        ).first()
+        if row is None:
+            return False
+        attributes = {
+            **(row.attributes or {}),
+            CALLBACK_DONE_AT: at.isoformat(),
+            CALLBACK_DONE_BY: "system",
+            CALLBACK_CONTACT: str(contact_id),
+        }
+        stmt = (
+            update(Interaction)
+            .where(Interaction.id == interaction_id, Interaction.callback_due_at.is_not(None))
+            .values(attributes=attributes, callback_due_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def callback_not_made(self, interaction_id: int, why: str) -> None:
+        """The server could not make it (``why``): it stops trying; the callback stays on the
+        agent's list, with the reason, for them to make by hand."""
+        row = (
+            await self.session.execute(
+                select(Interaction.attributes).where(Interaction.id == interaction_id)
+            )
+        ).first()
+        if row is None:
+            return
+        attributes = {**(row.attributes or {}), CALLBACK_ERROR: why}
+        stmt = (
+            update(Interaction)
+            .where(Interaction.id == interaction_id)
+            .values(attributes=attributes, callback_due_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
