@@ -311,6 +311,9 @@ async def test_an_admin_edits_a_queue_and_reads_the_policy(
     await form.get_by_label("Service-level target (seconds)").fill("25")
     await form.get_by_label("Maximum wait (seconds)").fill("900")
     await form.get_by_label("Overflow queue").select_option("complaints")
+    # The queue's own targets per customer grade: VIPs within 10 s, key customers 15 s.
+    await form.locator("#queue-grade-vip").fill("10")
+    await form.locator("#queue-grade-key").fill("15")
     await page.click("#queue-save")
     await expect(page.locator("#queues tr[data-name='billing']")).to_contain_text(
         "Billing & refunds"
@@ -321,6 +324,18 @@ async def test_an_admin_edits_a_queue_and_reads_the_policy(
     assert billing["skills"] == ["billing", "refunds"]
     assert (billing["sla_seconds"], billing["max_wait_seconds"]) == (25, 900)
     assert billing["overflow_queue"] == "complaints"
+    assert billing["sla_by_grade"] == {"key": 15, "vip": 10}
+    # Emptying a box gives the grade back to the defaults.
+    await page.click("#queues tr[data-name='billing'] .adm-row-btn")
+    form = page.locator("#queue-form")
+    await expect(form.locator("#queue-grade-key")).to_have_value("15")
+    await form.locator("#queue-grade-key").fill("")
+    async with page.expect_response(sent("PATCH", "/api/queues/")) as answer:
+        await page.click("#queue-save")
+    assert (await answer.value).status == 200
+    r = await live.request("GET", "/api/queues")
+    billing = next(q for q in r.json() if q["name"] == "billing")
+    assert billing["sla_by_grade"] == {"vip": 10}
 
     # A new queue, overflowing into billing.
     await page.click("#queue-new")
@@ -340,7 +355,7 @@ async def test_an_admin_edits_a_queue_and_reads_the_policy(
     # The policy: its rules in order, with their steps; valid.
     await page.click("#tab-policy")
     rules = page.locator("#policy-rules > li")
-    await expect(rules).to_have_count(6)
+    await expect(rules).to_have_count(7)
     names = [await r.get_attribute("data-rule") for r in await rules.all()]
     assert names == [
         "open-complaint",
@@ -365,7 +380,7 @@ async def test_an_admin_edits_a_queue_and_reads_the_policy(
     await page.click("#policy-reload")
     await expect(page.locator("#policy-status")).to_have_text("Invalid")
     await expect(page.locator("#policy-error")).to_contain_text("rule 'vip' step 2: unknown target")
-    await expect(page.locator("#policy-rules > li")).to_have_count(6)
+    await expect(page.locator("#policy-rules > li")).to_have_count(7)
     await shot(page, "admin-policy-invalid-1366-en")
     assert page.errors == []  # type: ignore[attr-defined]
 
@@ -390,7 +405,7 @@ async def test_an_agent_is_sent_away_and_a_supervisor_only_reads(
     await expect(sup.locator("#agent-deactivate")).to_have_count(0)
     await expect(sup.locator("#tab-sims")).to_be_hidden()  # the API runs them for admins only
     await sup.click("#tab-policy")
-    await expect(sup.locator("#policy-rules > li")).to_have_count(6)
+    await expect(sup.locator("#policy-rules > li")).to_have_count(7)
     await sup.click("#tab-agents")
     await shot(sup, "admin-readonly-1366-en")
     assert sup.errors == []  # type: ignore[attr-defined]
@@ -430,7 +445,7 @@ async def test_screenshots_of_every_tab_in_both_languages_and_sizes(
             await page.click("#queues tr[data-name='billing'] .adm-row-btn")
             await shot(page, f"admin-queues-{size}-{lang}")
             await page.click("#tab-policy")
-            await expect(page.locator("#policy-rules > li")).to_have_count(6)
+            await expect(page.locator("#policy-rules > li")).to_have_count(7)
             await shot(page, f"admin-policy-{size}-{lang}")
             await page.locator("#policy-rules > li[data-rule=default]").scroll_into_view_if_needed()
             await shot(page, f"admin-policy-end-{size}-{lang}")

@@ -29,8 +29,16 @@ async def test_the_policy_its_errors_and_who_may_read_it(db_url: str, tmp_path: 
         assert (body["file"], body["valid"], body["error"]) == ("routing.yaml", True, None)
         assert (body["showing"], body["restart_needed"]) == ("file", False)
         names = [rule["name"] for rule in body["rules"]]
-        assert names == ["open-complaint", "vip", "key", "retention", "repeat-contact", "default"]
-        assert [rule["position"] for rule in body["rules"]] == [1, 2, 3, 4, 5, 6]
+        assert names == [
+            "open-complaint",
+            "vip",
+            "key",
+            "retention",
+            "callback",
+            "repeat-contact",
+            "default",
+        ]
+        assert [rule["position"] for rule in body["rules"]] == list(range(1, len(names) + 1))
         assert body["aging"] == {"points_per_second": 0.05}
         assert body["offers"] == {
             "timeout_seconds": 15.0,

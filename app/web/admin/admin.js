@@ -357,6 +357,8 @@ class SkillsEditor {
   }
 }
 
+const GRADES = ["vip", "key", "ordinary", "small", "prospect"];
+
 function numberInput(value, min, max) {
   return h("input", { type: "number", inputmode: "numeric", min, max, step: 1, value: value ?? "" });
 }
@@ -942,12 +944,36 @@ function drawQueueEditor() {
       ctx.field("overflow_queue", "adm.f.overflow", overflow, { wide: true }),
     ),
   );
+  // The queue's own target per customer grade (sla_by_grade); an empty box takes the
+  // default of config/supervisor.yaml, else the queue's own target.
+  const ownTargets = q.sla_by_grade || {};
+  const gradeInputs = GRADES.map((g) => {
+    const input = numberInput(ownTargets[g], 1, 86400);
+    input.id = `queue-grade-${g}`;
+    input.placeholder = "—";
+    input.disabled = ro;
+    return [g, input];
+  });
   const grades = h(
     "section",
-    { class: "adm-info" },
-    h("h3", { i18n: "adm.f.grade_targets" }),
-    h("p", { class: "muted", i18n: "adm.f.grade_targets_body" }),
+    { class: "adm-fieldset" },
+    h("h3", { class: "adm-sub-head", i18n: "adm.f.grade_targets" }),
+    h("p", { class: "muted adm-hint-line", i18n: "adm.f.grade_targets_body" }),
+    h(
+      "div",
+      { class: "adm-grid adm-grid-grades" },
+      gradeInputs.map(([g, input]) => ctx.field(`sla_by_grade.${g}`, `grade.${g}`, input)),
+    ),
   );
+
+  function gradeTargets() {
+    const out = {};
+    for (const [g, input] of gradeInputs) {
+      const v = intOf(input);
+      if (v !== null) out[g] = v;
+    }
+    return sortedObj(out);
+  }
 
   function values() {
     return {
@@ -956,6 +982,7 @@ function drawQueueEditor() {
       sla_seconds: intOf(sla),
       max_wait_seconds: intOf(maxWait),
       overflow_queue: overflow.value || null,
+      sla_by_grade: gradeTargets(),
     };
   }
 
@@ -976,7 +1003,10 @@ function drawQueueEditor() {
       return body;
     }
     const body = {};
-    for (const [k, val] of Object.entries(v)) if (!same(val, q[k])) body[k] = val;
+    for (const [k, val] of Object.entries(v)) {
+      const was = k === "sla_by_grade" ? sortedObj(q.sla_by_grade) : q[k];
+      if (!same(val, was)) body[k] = val;
+    }
     return body;
   }
   box.isDirty = () => !ro && (isNew ? !!(name.value.trim() || displayName.value.trim()) : Object.keys(changes()).length > 0);

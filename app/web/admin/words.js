@@ -131,7 +131,7 @@ extend({
     "adm.f.overflow": "Overflow queue",
     "adm.f.overflow_none": "None (wait in this queue)",
     "adm.f.grade_targets": "Targets per customer grade",
-    "adm.f.grade_targets_body": "Per-grade targets (VIP, key…) are set in config/supervisor.yaml (service_level.grade_targets); the queue API does not change them yet. A grade's target is never longer than the queue's.",
+    "adm.f.grade_targets_body": "Seconds to answer each grade within, in this queue. Empty: the default of config/supervisor.yaml, else the queue's target. One longer than the queue's target counts as the queue's.",
     "adm.queue.created": "Queue {name} created.",
     "adm.queue.saved": "Queue {name} saved.",
 
@@ -337,7 +337,7 @@ extend({
     "adm.f.overflow": "溢出队列",
     "adm.f.overflow_none": "无（留在本队列等待）",
     "adm.f.grade_targets": "按客户等级的目标",
-    "adm.f.grade_targets_body": "按等级的目标（贵宾、重要客户等）在 config/supervisor.yaml（service_level.grade_targets）中设置，队列接口暂不能修改。等级目标不会长于队列目标。",
+    "adm.f.grade_targets_body": "本队列中各等级客户的应答目标（秒）。留空：用 config/supervisor.yaml 的默认值，否则用队列目标。长于队列目标时按队列目标计。",
     "adm.queue.created": "已创建队列 {name}。",
     "adm.queue.saved": "已保存队列 {name}。",
 
