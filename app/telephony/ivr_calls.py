@@ -56,6 +56,7 @@ from ivr.media.dtmf import DtmfDecoder
 from ivr.media.pacer import Stream
 from ivr.media.prompts import PromptSet
 from ivr.media.sdp import Offer, SdpError, answer, parse_offer
+from ivr.media.sdp import offer as offer_sdp
 from ivr.media.transport import PacerLoop, PortRange, RtpSocket
 from ivr.sip.endpoint import Dialog, sipfrag_status
 from ivr.sip.message import Request, Response, parse_name_addr
@@ -74,13 +75,14 @@ class IvrCall:
     txn: ServerTransaction
     number: Number
     caller: str | None
-    offer: Offer
+    offer: Offer | None  # None: a late offer (RFC 3264 §5), ours in the 200, the answer in the ACK
     flow: str
     dialog: Dialog | None = None
     rtp: RtpSocket | None = None
     stream: Stream | None = None
     run: FlowRun | None = None
-    phase: str = "answering"  # answering, ivr, queued, transferring, done
+    phase: str = "answering"  # answering, offering (late offer: awaiting the ACK), ivr, queued,
+    # transferring, done
     language: str = "zh"
     contact_id: str | None = None
     outcome: Outcome | None = None
@@ -162,20 +164,17 @@ class IvrCalls:
         if request.call_id in self.calls:
             txn.respond(482, "Loop Detected")
             return
-        if not request.body:
-            # An INVITE without an offer would want ours in the 200 and the answer in the
-            # ACK (RFC 3264 §5); the IVR takes offers only.
-            txn.respond(
-                488, NOT_ACCEPTABLE, extra=[("Warning", '399 hotline "an SDP offer is required"')]
-            )
-            return
-        try:
-            offer = parse_offer(request.body)
-        except SdpError as exc:
-            log.info("sip: call %s: offer refused: %s", request.call_id[:16], exc.reason)
-            reason = exc.reason.replace('"', "'")[:100]
-            txn.respond(488, NOT_ACCEPTABLE, extra=[("Warning", f'399 hotline "{reason}"')])
-            return
+        offer: Offer | None = None
+        if request.body:
+            try:
+                offer = parse_offer(request.body)
+            except SdpError as exc:
+                log.info("sip: call %s: offer refused: %s", request.call_id[:16], exc.reason)
+                reason = exc.reason.replace('"', "'")[:100]
+                txn.respond(488, NOT_ACCEPTABLE, extra=[("Warning", f'399 hotline "{reason}"')])
+                return
+        # else a late offer (RFC 3264 §5, gateways and some PBXes send them): ours goes in
+        # the 200, the caller's answer comes in the ACK (see ack()).
         flow = number.name if number.name in self.flows.flows else (
             "survey" if number.mode == "survey" else "main")  # fmt: skip
         if flow not in self.flows.flows:
@@ -206,6 +205,27 @@ class IvrCalls:
             call.txn.acked()
             if call.reinvite is not None:
                 call.reinvite.acked()
+            if (
+                call.phase == "offering"
+                and call.dialog is not None
+                and call.dialog.matches(request)
+            ):
+                self._late_answer(call, request.body)
+
+    def _late_answer(self, call: IvrCall, body: bytes) -> None:
+        """The ACK of a late-offer call brings the caller's answer to our offer: media and
+        the flow start now. No answer, or none we can use, ends the call (RFC 3261 §13.2.1:
+        the UAS hangs up on an unacceptable answer)."""
+        try:
+            if not body:
+                raise SdpError("the ACK has no SDP answer")
+            call.offer = parse_offer(body)
+        except SdpError as exc:
+            log.info("sip: call %s: late answer refused: %s", call.call_id[:16], exc.reason)
+            call.notes["media"] = f"late answer refused: {exc.reason}"[:200]
+            self._hang_up(call, ())
+            return
+        self._start(call, call.offer)
 
     def _reinvite(self, txn: ServerTransaction) -> None:
         """A re-INVITE (hold, a session refresh, a new address): the same media answered
@@ -214,7 +234,10 @@ class IvrCalls:
         if call is None or call.rtp is None or call.dialog is None:
             txn.respond(481)
             return
-        offer = call.offer
+        offer = current = call.offer
+        if current is None:  # a re-INVITE before the late offer's ACK: glare (RFC 3261 §14.2)
+            txn.respond(491, "Request Pending")
+            return
         if txn.request.body:
             try:
                 offer = parse_offer(txn.request.body)
@@ -222,7 +245,7 @@ class IvrCalls:
                 reason = exc.reason.replace('"', "'")[:100]
                 txn.respond(488, NOT_ACCEPTABLE, extra=[("Warning", f'399 hotline "{reason}"')])
                 return
-            if offer.pcmu != call.offer.pcmu or offer.telephone_event != call.offer.telephone_event:
+            if offer.pcmu != current.pcmu or offer.telephone_event != current.telephone_event:
                 txn.respond(
                     488, NOT_ACCEPTABLE, extra=[("Warning", '399 hotline "codecs changed"')]
                 )
@@ -297,17 +320,28 @@ class IvrCalls:
         if call.phase == "done":  # cancelled meanwhile
             self._close(call)
             return
-        call.rtp.remote = (call.offer.address, call.offer.port)
-        if call.offer.telephone_event is not None:
-            call.rtp.decoder = DtmfDecoder(call.offer.telephone_event)
         call.sdp_session = secrets.randbelow(2**31)
-        sdp = answer(call.offer, self.address, call.rtp.port, call.sdp_session)
+        if call.offer is None:  # late offer: ours now, the flow once the ACK answers it
+            sdp = offer_sdp(self.address, call.rtp.port, call.sdp_session)
+        else:
+            sdp = answer(call.offer, self.address, call.rtp.port, call.sdp_session)
         if not call.txn.respond(200, extra=self._answer_headers(call), body=sdp):
             self._close(call)
             return
         call.dialog = Dialog.answered(call.txn, f"{self.address}:{self.sip_port}")
+        if call.offer is None:
+            call.phase = "offering"
+            return
+        self._start(call, call.offer)
+
+    def _start(self, call: IvrCall, offer: Offer) -> None:
+        """Media both ways and the flow, once both sides' SDP is known."""
+        assert call.rtp is not None
+        call.rtp.remote = (offer.address, offer.port)
+        if offer.telephone_event is not None:
+            call.rtp.decoder = DtmfDecoder(offer.telephone_event)
         call.stream = self.pacer.stream(
-            call.call_id, call.offer.pcmu, call.rtp.send, lambda: self._played(call)
+            call.call_id, offer.pcmu, call.rtp.send, lambda: self._played(call)
         )
         call.phase = "ivr"
         call.run = FlowRun(

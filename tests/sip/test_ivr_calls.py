@@ -270,15 +270,18 @@ class Phone:
         head.add("Content-Type", "message/sipfrag;version=2.0")
         return Request("NOTIFY", "sip:ivr@127.0.0.1", head, sipfrag.encode())
 
-    async def call(self, number: str = "ivr", formats: str = "0 101") -> Response:
-        self.send(
-            "INVITE", OFFER.format(port=self.media_port, formats=formats), f"sip:{number}@127.0.0.1"
-        )
+    async def call(
+        self, number: str = "ivr", formats: str = "0 101", late: str | None = None
+    ) -> Response:
+        """INVITE with our offer; or, with ``late``, without one (a late offer: Hotline's
+        offer comes in the 200 and ``late`` is the answer the ACK carries, "" for none)."""
+        sdp = OFFER.format(port=self.media_port, formats=formats)
+        self.send("INVITE", "" if late is not None else sdp, f"sip:{number}@127.0.0.1")
         response = await self.final()
         if response.status == 200:
             self.to = response.headers.get("To") or ""
             self.answer = parse_offer(response.body)
-            self.send("ACK")
+            self.send("ACK", late or "")
         return response
 
     def keys(self, keys: str, start: int = 1000) -> None:
@@ -324,9 +327,38 @@ async def test_no_pcmu_in_the_offer_is_488(live: LiveServer) -> None:
         response = await phone.call(formats="8 101")
         assert response.status == 488 and response.reason == "Not Acceptable Here"
         assert "no PCMU" in (response.headers.get("Warning") or "")
-        phone.call_id = "no-offer"
-        phone.send("INVITE")
-        assert (await phone.final()).status == 488
+    finally:
+        phone.close()
+    assert await ivr_interactions(live) == []
+
+
+async def test_a_late_offer_is_answered_in_the_ack_and_the_menus_run(live: LiveServer) -> None:
+    """An INVITE without SDP (RFC 3264 §5): Hotline offers PCMU and telephone-event in the
+    200, the ACK brings the caller's answer, and the flow runs on it."""
+    await setup(live)
+    caller = "+8613800000085"
+    await customer(live, caller)
+    phone = await Phone(live, caller).open()
+    sub = watch(live)
+    try:
+        answer = OFFER.format(port=phone.media_port, formats="0 101")
+        response = await phone.call(late=answer)
+        assert response.status == 200
+        assert (phone.answer.pcmu, phone.answer.telephone_event) == (0, 101)  # our offer
+        phone.keys("20")  # the menus hear the keys: the caller is queued
+        await queued(sub)
+    finally:
+        phone.close()
+    (record,) = await ivr_interactions(live)
+    assert record.ivr_path[-1] == "queue service"
+
+
+async def test_a_late_offer_without_an_answer_in_the_ack_is_hung_up(live: LiveServer) -> None:
+    phone = await Phone(live, "+8613800000086").open()
+    try:
+        assert (await phone.call(late="")).status == 200
+        bye = await phone.request("BYE")  # nothing to send media to: Hotline ends the call
+        phone.reply(bye, 200)
     finally:
         phone.close()
     assert await ivr_interactions(live) == []
