@@ -12,6 +12,7 @@ CONTACT_TIMED_OUT = "contact.timed_out"
 CONTACT_ENDED = "contact.ended"
 CONTACT_TRANSFERRED = "contact.transferred"
 CONTACT_WRAPPED_UP = "contact.wrapped_up"
+CONTACT_RATED = "contact.rated"  # the IVR survey's score (a chat's is chat.rated)
 NOTES_SAVED = "contact.notes_saved"
 AGENT_STATE = "agent.state_changed"
 AGENT_WRAPUP_EXTENDED = "agent.wrapup_extended"

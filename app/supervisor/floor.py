@@ -403,6 +403,17 @@ class Floor:
         agents = frozenset({day.agent_id}) if day.agent_id else frozenset()
         return Touched(queues=frozenset({day.queue}), agents=agents)
 
+    def _rated(self, d: dict[str, Any], at: float) -> Touched:
+        """A customer rated a contact of today (the IVR survey, or the chat page): the
+        agent's and the queue's average rating move."""
+        day = self.day.get(str(d.get("contact_id")))
+        rating = d.get("rating")
+        if day is None or not isinstance(rating, int):
+            return NOTHING
+        day.rating = rating
+        agents = frozenset({day.agent_id}) if day.agent_id else frozenset()
+        return Touched(queues=frozenset({day.queue}), agents=agents)
+
     def _agent_state(self, d: dict[str, Any], at: float) -> Touched:
         aid = str(d["agent_id"])
         live = self.agents.get(aid)
@@ -818,5 +829,7 @@ _HANDLERS = {
     ev.CONTACT_TIMED_OUT: Floor._timed_out,
     ev.CONTACT_ENDED: Floor._ended,
     ev.CONTACT_WRAPPED_UP: Floor._wrapped_up,
+    ev.CONTACT_RATED: Floor._rated,
+    ev.CHAT_RATED: Floor._rated,
     ev.AGENT_STATE: Floor._agent_state,
 }

@@ -717,6 +717,17 @@ class IvrCalls:
                 return
             target.rating = rating
             target.attributes = {**target.attributes, "rated_by": "ivr"}
+            uow.emit(
+                names.CONTACT_RATED,
+                {
+                    "contact_id": str(target.id),
+                    "agent_id": str(target.agent_id) if target.agent_id else None,
+                    "customer_id": target.customer_id,
+                    "queue": target.queue,
+                    "rating": rating,
+                    "by": "ivr",
+                },
+            )
         log.info("ivr: interaction %s rated %d", target.id, rating)
 
     # --- ending --------------------------------------------------------------------------

@@ -171,6 +171,11 @@ async def test_the_survey_rating_lands_on_the_call_just_had(
     assert "BYE sip:" in log
     (record,) = await ivr_interactions(live)
     assert record.rating == 4 and record.attributes["rated_by"] == "ivr"
+    # The wallboard's figures follow at once (contact.rated): alice's average rating is 4.
+    floor = live.app.state.hotline.supervisor.floor
+    async with asyncio.timeout(5):  # the feed handles the event in its own task: polled
+        while floor.agent_view(str(record.agent_id), 0.0)["average_rating"] != 4:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
 
 
 # --- a Python caller, for what sipp cannot wait for -----------------------------------------

@@ -308,3 +308,16 @@ def test_the_days_index_by_agent_and_queue_follows_every_change() -> None:
     assert sorted(o.id for o in day.of_queue("service")) == ["1", "3"]
     later = DayIndex({k: v for k, v in day.items() if v.at >= 12.0})  # a new day's cut
     assert [o.id for o in later.of_queue("sales")] == [] and len(later.of_agent("7")) == 1
+
+
+def test_a_rating_given_today_moves_the_agents_average_at_once() -> None:
+    floor, run = _floor()
+    _day(floor, run)
+    assert floor.agent_view("7", 100.0)["average_rating"] is None
+    touched = run("contact.rated", 120.0, contact_id="c1", agent_id="7", rating=4, by="ivr")
+    assert touched.agents == {"7"} and touched.queues == {"billing"}
+    assert floor.agent_view("7", 120.0)["average_rating"] == 4
+    # A chat's rating (chat.rated) counts the same way; a contact not of today is ignored.
+    run("chat.rated", 130.0, contact_id="c2", agent_id="8", rating=2, conversation_id="x")
+    assert floor.agent_view("8", 130.0)["average_rating"] == 2
+    assert run("contact.rated", 140.0, contact_id="old", rating=5).agents == frozenset()
