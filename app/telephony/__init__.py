@@ -53,6 +53,8 @@ async def start_telephony(settings: Settings, live: LivePath) -> Telephony:
     # Subscribed before the port opens: no event of a call can pass unseen.
     subscriber = start_subscriber(live.center.bus.subscribe("sip-calls"), calls.handle)
     ivr_subscriber = start_subscriber(live.center.bus.subscribe("ivr-calls"), ivr.handle)
+    if ivr.callbacks is not None:
+        await ivr.callbacks.restore()  # waiting callbacks a previous run left, followed again
     server = SipServer(Endpoint(Calls(config, calls, ivr)), settings.sip_host, settings.sip_port)
     try:
         await server.start()

@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.contacts.commands import End, MarkCallback
+from app.contacts.commands import MarkCallback
 from app.contacts.hub import AgentHub
 from app.contacts.messages import assigned_message
 from app.contacts.notifier import load_cards
@@ -52,6 +52,9 @@ from routing.records import ContactStatus
 log = logging.getLogger(__name__)
 
 CALLBACK_KEY = "9"
+# A waiting contact whose record says one of these is a callback Hotline connects on accept:
+# an IVR caller's (requested), one promised in wrap-up (scheduled), one for an abandoned call.
+WAITING_CALLBACKS = frozenset({"requested", "scheduled", "abandoned"})
 RING_SECONDS = 30.0  # the agent's phone rings this long before the INVITE is cancelled
 NOTIFY_WAIT = 90.0  # after the 202: the customer's phone may ring a while
 
@@ -72,8 +75,8 @@ class Callback:
     timer: asyncio.TimerHandle | None = None
     error: str | None = None  # why the ringing was cancelled
     notes: dict[str, str] = field(default_factory=dict)
-    # A contact the centre made (wrap-up, supervisor, chat) outlives this process: its
-    # record stays queued across a restart, and the agent then dials by hand.
+    # Followed from its record (a callback the centre made, or one restored after a
+    # restart) rather than from a caller's key in this process.
     durable: bool = False
 
 
@@ -163,11 +166,39 @@ class Callbacks:
             return
         async with self.uow() as uow:
             found = await InteractionRepository(uow.session).get(int(cid))
-        number = (found.attributes or {}).get("callback_number") if found is not None else None
+        if found is not None:
+            self._follow_record(cid, found.attributes or {})
+
+    async def restore(self) -> int:
+        """After a restart: the callbacks still waiting on the record (resumed in their
+        places by the live path) are followed again, so accepting one connects the agent's
+        phone and the customer as before the restart. Returns how many."""
+        async with self.uow() as uow:
+            live = await InteractionRepository(uow.session).live()
+        followed = 0
+        for row in live:
+            if row.status == "queued" and row.channel == "voice":
+                followed += self._follow_record(str(row.id), row.attributes or {})
+        if followed:
+            log.info("callback: %d waiting callbacks followed again", followed)
+        return followed
+
+    def _follow_record(self, cid: str, attributes: dict[str, Any]) -> bool:
+        """Follow a waiting contact whose record says it is a callback: the ``Refer-To`` an
+        IVR callback kept (``callback_to``), else the number through the outbound proxy."""
+        if attributes.get("callback") not in WAITING_CALLBACKS:
+            return False
+        number = attributes.get("callback_number")
         if not isinstance(number, str) or not number:
-            return  # nothing to dial: the agent reaches the customer another way
-        self.by_contact[cid] = Callback(cid, number, f"sip:{number}@{self.proxy}", durable=True)
+            return False  # nothing to dial: the agent reaches the customer another way
+        target = attributes.get("callback_to")
+        if not isinstance(target, str) or not target:
+            if self.proxy is None:
+                return False
+            target = f"sip:{number}@{self.proxy}"
+        self.by_contact[cid] = Callback(cid, number, target, durable=True)
         log.info("callback: contact %s will connect the agent to %s", cid, number)
+        return True
 
     def follows(self, contact_id: str) -> bool:
         return contact_id in self.by_contact
@@ -467,18 +498,11 @@ class Callbacks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def stop(self) -> None:
-        """Shutting down: waiting IVR callbacks end (``system``, ``interrupted``: nothing
-        would call them back after a restart; the ones the centre made stay queued on the
-        record); live legs are hung up or cancelled."""
+        """Shutting down: waiting callbacks stay queued on the record (the next start
+        resumes them in their places and follows them again, :meth:`restore`); live legs
+        are hung up or cancelled."""
         for callback in list(self.by_contact.values()) + list(self.legs.values()):
-            if callback.phase == "waiting" and not callback.durable:
-                try:
-                    await self.service.end(
-                        End(callback.contact_id, by="system", reason="interrupted")
-                    )
-                except DomainError:
-                    pass
-            elif callback.phase == "calling":
+            if callback.phase == "calling":
                 self._cancel_ringing(callback, "Hotline shut down")
             elif callback.phase == "referring":
                 self._fail(callback, "Hotline shut down")

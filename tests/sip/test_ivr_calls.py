@@ -5,12 +5,15 @@ a small Python caller covers what sipp cannot wait for (hanging up once queued).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy import select
@@ -18,13 +21,14 @@ from sqlalchemy import select
 from app.contacts.scheduled_callbacks import ScheduledCallbacks
 from app.db.models import Interaction
 from app.events.bus import Subscription
+from app.main import create_app
 from config.settings import CONFIG_DIR, Settings
 from ivr.media.rtp import RtpPacket, build
 from ivr.media.rtp import parse as parse_rtp
 from ivr.media.sdp import parse_offer
 from ivr.sip.message import Headers, Request, Response, make_response, parse
 from tests.agent_client import AgentClient
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, add_agent, make_settings, start_live_server
 from tests.e2e.test_scheduled_callbacks import promise_callback
 from tests.sip.test_sip_calls import (
     ALICE_URI,
@@ -614,3 +618,49 @@ async def test_a_callback_promised_in_wrap_up_connects_the_agent_and_the_custome
         record = await uow.session.get(Interaction, int(made))
         assert record is not None and record.attributes["callback"] == "connected"
         assert record.direction == "outbound" and record.agent_id is not None
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, first: bool) -> AsyncIterator[LiveServer]:
+    """The app served as the `live` fixture serves it; its first start adds the staff."""
+    app = create_app(settings, migrate=False)
+    server, task, base_url = await start_live_server(app)
+    try:
+        if first:
+            for username, role in (("admin", "admin"), ("super", "supervisor")):
+                await add_agent(app.state.hotline.uow, username, role)
+            await add_agent(app.state.hotline.uow, "alice", "agent", skills={"service": 4})
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+            yield LiveServer(client, app, base_url)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_waiting_callback_survives_a_restart_and_still_connects(
+    live_settings: Settings, tmp_path: Path
+) -> None:
+    """The server stops with a callback waiting: the next start resumes it in its place and
+    follows it again, so accepting it still rings the agent's phone and REFERs it on."""
+    caller = "+8613800000094"
+    async with serving(live_settings, first=True) as live:
+        await setup(live)
+        await customer(live, caller)
+        record = await waiting_callback(live, tmp_path, caller)
+    target = record.attributes["callback_to"]
+    async with serving(live_settings, first=False) as live:
+        callbacks = live.app.state.telephony.ivr.callbacks
+        assert list(callbacks.by_contact) == [str(record.id)]  # followed again
+        phone = await AgentPhone(live, tmp_path, "agent_phone", "alice").start()
+        alice = await AgentClient(live, "alice").connect()
+        await alice.send("state.set", state="available")
+        offer = await alice.expect("offer", within=40)
+        assert offer["contact"]["id"] == str(record.id)  # the same contact, in its place
+        await alice.send("offer.accept", contact_id=str(record.id))
+        await alice.expect("contact.assigned", within=10)
+        log = await phone.done()
+        assert "INVITE sip:alice@127.0.0.1:5070 SIP/2.0" in log
+        assert f"Refer-To: <{target}>" in log
+        shown = await alice.expect("contact.assigned", within=20)
+        assert shown["contact"]["attributes"]["callback"] == "connected"
+        await alice.close()
