@@ -665,3 +665,38 @@ async def test_search_pages_through_every_match_and_a_miss_clears_the_record(
     await expect(page.locator(".record")).to_have_count(0)
     await expect(page.locator(".record-empty")).to_be_visible()
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_a_callback_offer_says_what_it_is_and_whom_to_call(
+    live: LiveServer, browser: Browser, locale: str
+) -> None:
+    """A callback the server made at its time: the offer says so in the agent's words, with
+    the number and the time promised, instead of the record's raw keys."""
+    await setup_center(live)
+    page = await new_page(browser, locale)
+    await sign_in(page, live)
+    await go_available(page)
+    contact_id = await arrive(
+        live,
+        intent="callback",
+        attributes={
+            "callback": "scheduled",
+            "callback_of": "41",
+            "callback_number": PHONE,
+            "callback_due": "2026-11-30T07:30:00+00:00",
+            "account": "A-7",
+        },
+    )
+    offer = page.locator(f".offer[data-contact-id='{contact_id}']")
+    line = offer.locator(".callback-line")
+    await expect(line).to_contain_text("Promised in wrap-up" if locale == "en-US" else "约定的回电")
+    await expect(line).to_contain_text(PHONE)
+    await expect(line.locator("time")).to_have_attribute("datetime", "2026-11-30T07:30:00+00:00")
+    await expect(offer).to_contain_text("account: A-7")  # other attributes as they were
+    await expect(offer).not_to_contain_text("callback_number")
+    lang = "en" if locale == "en-US" else "zh"
+    await shot(page, f"callback-offer-1366-{lang}")
+    await page.set_viewport_size({"width": 1920, "height": 1080})
+    await shot(page, f"callback-offer-1920-{lang}")
+    assert page.errors == []  # type: ignore[attr-defined]

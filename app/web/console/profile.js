@@ -309,6 +309,26 @@ export function complaintList(items, emptyKey) {
   );
 }
 
+// What a callback contact's attributes say (docs/telephony.md, "Callbacks"), shown as one
+// line in the agent's words instead of raw keys.
+const CALLBACK_KEYS = new Set(["callback", "callback_of", "callback_number", "callback_to", "callback_due", "callback_by", "callback_error", "callback_agent_uri", "requested_via"]);
+const CALLBACK_STATES = new Set(["requested", "scheduled", "abandoned", "connected", "failed", "unconfirmed"]);
+
+function callbackLine(a) {
+  if (!a.callback) return null;
+  const state = CALLBACK_STATES.has(a.callback) ? a.callback : null;
+  return h(
+    "span",
+    { class: `callback-line${a.callback === "failed" ? " callback-failed" : ""}` },
+    state ? h("span", { class: "chip", i18n: `callback.${state}` }) : h("span", { class: "chip", text: String(a.callback) }),
+    a.callback_number ? h("span", {}, " ", tx("callback.number"), " ", h("b", { class: "num", text: String(a.callback_number) })) : null,
+    a.callback_due ? h("span", { class: "faint" }, " · ", tx("callback.due"), " ", timeEl(a.callback_due)) : null,
+    a.requested_via === "chat" ? h("span", { class: "faint" }, " · ", tx("callback.via_chat")) : null,
+    a.callback_by ? h("span", { class: "faint" }, " · ", String(a.callback_by)) : null,
+    a.callback_error ? h("span", { class: "callback-error" }, " · ", String(a.callback_error)) : null,
+  );
+}
+
 function pathItem(step) {
   if (step == null) return "";
   if (typeof step !== "object") return String(step);
@@ -357,7 +377,9 @@ export function contactFacts(contact, explanation) {
       ),
     );
   }
-  const attrs = Object.entries(contact.attributes || {});
+  const callback = callbackLine(contact.attributes || {});
+  if (callback) add("offer.callback", callback);
+  const attrs = Object.entries(contact.attributes || {}).filter(([k]) => !CALLBACK_KEYS.has(k));
   if (attrs.length) {
     add(
       "offer.entered",
