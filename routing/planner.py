@@ -128,6 +128,12 @@ class RoutePlanner:
                 teams.append(entry.value or "")
             elif (agent_id := entry.agent_id(route.contact)) is not None:
                 preferred.setdefault(agent_id, entry.label)
+            elif entry.kind is PreferredKind.ACCOUNT_MANAGER and (
+                team := route.contact.customer.account_manager_team
+            ):
+                # The account manager left: their team stands in until a supervisor moves
+                # the customer (the explanation names the team the agent was chosen from).
+                teams.append(team)
         route.preferred, route.preferred_teams = preferred, tuple(teams)
 
     def queue_skills(self, route: Route) -> Skills:

@@ -33,7 +33,12 @@ async def create(
 ) -> ComplaintOut:
     async with uow:
         return await open_complaint(
-            uow, body, user, settings.complaint_deadline_hours, valuation=valuation
+            uow,
+            body,
+            user,
+            settings.complaint_deadline_hours,
+            valuation=valuation,
+            first_answer_hours=settings.complaint_first_answer_hours,
         )
 
 

@@ -10,12 +10,14 @@ from app.schemas import Input, Output
 Severity = Literal["low", "medium", "high", "critical"]
 Status = Literal["open", "acknowledged", "in_progress", "resolved", "closed"]
 Action = Literal["acknowledge", "start", "resolve", "close", "reopen"]
+Kind = Literal["complaint", "suggestion", "request"]
 
 
 class ComplaintCreate(Input):
     customer_id: int
     interaction_id: int | None = None
     category: str = Field(min_length=1, max_length=64)
+    kind: Kind = "complaint"
     severity: Severity = "medium"
     description: str = Field(min_length=1, max_length=10_000)
     owner_id: int | None = None
@@ -43,6 +45,7 @@ class ComplaintOut(Output):
     customer_name: str | None = None
     interaction_id: int | None
     category: str
+    kind: str = "complaint"
     severity: str
     description: str
     status: str
@@ -51,6 +54,11 @@ class ComplaintOut(Output):
     owner_name: str | None = None
     due_at: datetime
     overdue: bool
+    # The first answer's own deadline (null only on rows older than it), when it came, and
+    # whether it is late now (unanswered past its deadline).
+    first_answer_due_at: datetime | None = None
+    first_answered_at: datetime | None = None
+    first_answer_overdue: bool = False
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     resolution: str | None

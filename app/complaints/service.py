@@ -23,6 +23,7 @@ from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
 from app.errors import Conflict, Invalid, NotFound
+from app.events import names as ev
 
 
 class Regrader(Protocol):
@@ -54,6 +55,12 @@ def to_out(
     now = now or utcnow()
     fields = {k: getattr(c, k) for k in ComplaintOut.model_fields if hasattr(c, k)}
     fields["overdue"] = c.status in OPEN_STATUSES and c.due_at < now
+    fields["first_answer_overdue"] = (
+        c.status in OPEN_STATUSES
+        and c.first_answered_at is None
+        and c.first_answer_due_at is not None
+        and c.first_answer_due_at < now
+    )
     fields["owner_name"] = (names or {}).get(c.owner_id) if c.owner_id is not None else None
     fields["history"] = [TransitionOut.model_validate(h) for h in history]
     return ComplaintOut.model_validate(fields)
@@ -80,7 +87,11 @@ async def open_complaint(
     deadline_hours: float,
     now: datetime | None = None,
     valuation: Regrader | None = None,
+    first_answer_hours: float = 24.0,
 ) -> ComplaintOut:
+    """Record a complaint (or suggestion, or request) owed a first answer within
+    ``first_answer_hours`` (never later than its resolution deadline) and a resolution
+    within ``deadline_hours``."""
     now = now or utcnow()
     if await CustomerRepository(uow.session).get(data.customer_id) is None:
         raise Invalid(f"customer {data.customer_id} does not exist", field="customer_id")
@@ -98,6 +109,7 @@ async def open_complaint(
         owner_id=owner,
         status="open",
         due_at=now + timedelta(hours=deadline_hours),
+        first_answer_due_at=now + timedelta(hours=min(first_answer_hours, deadline_hours)),
         created_at=now,
         updated_at=now,
     )
@@ -150,7 +162,10 @@ async def transition_complaint(
         values["owner_id"] = data.owner_id
     if data.action == "acknowledge":
         values["acknowledged_at"] = now
-    elif data.action == "resolve":
+    if complaint.first_answered_at is None and data.action in ("acknowledge", "start", "resolve"):
+        # Any move forward answers the customer; the first one stops the first-answer clock.
+        values["first_answered_at"] = now
+    if data.action == "resolve":
         values["resolved_at"], values["resolution"] = now, data.resolution
     elif data.action == "reopen":
         values["reopen_count"] = Complaint.reopen_count + 1
@@ -182,6 +197,17 @@ async def transition_complaint(
     await repo.add_transition(step)
     await record_audit(
         uow, actor, f"complaint.{data.action}", "complaint", complaint_id, {"from": previous}
+    )
+    uow.emit(
+        ev.COMPLAINT_CHANGED,
+        {
+            "complaint_id": complaint_id,
+            "customer_id": complaint.customer_id,
+            "from_status": previous,
+            "status": target,
+            "action": data.action,
+            "owner_id": None if complaint.owner_id is None else str(complaint.owner_id),
+        },
     )
     if valuation is not None and (previous in OPEN_STATUSES) != (target in OPEN_STATUSES):
         await valuation.regrade(uow, complaint.customer_id)

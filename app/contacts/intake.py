@@ -80,12 +80,16 @@ async def routing_customer(uow: UnitOfWork, customer_id: int) -> RoutingCustomer
 def _facts(row: Any) -> RoutingCustomer:
     """Grade, lifecycle, churn, manager, last agent, complaint: from
     :class:`IntakeRepository`'s row."""
+    # SQLite hands the flag back as 0/1; None: no account manager.
+    manager_left = row.account_manager_id is not None and row.manager_active in (False, 0)
     return RoutingCustomer(
         customer_id=str(row.id),
         grade=row.grade,
         lifecycle=row.lifecycle,
         churn_risk=row.churn_risk,
-        account_manager_agent_id=_sid(row.account_manager_id),
+        # A deactivated account manager routes as their team (docs/promises.md).
+        account_manager_agent_id=None if manager_left else _sid(row.account_manager_id),
+        account_manager_team=row.manager_team if manager_left else None,
         last_agent_id=_sid(row.last_agent),
         last_contact_at=row.last_at.timestamp() if row.last_at else None,
         open_complaint_owner_id=_sid(row.complaint_owner),

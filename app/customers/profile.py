@@ -16,10 +16,14 @@ from app.customers.value_schemas import OverrideOut, ValueOut
 from app.db.models import CustomerValueRow, GradeOverrideRow
 from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.profiles import ProfileRepository
+from app.db.repositories.promises import PromiseRepository
+from app.db.types import utcnow
 from app.db.uow import UnitOfWork
 from app.errors import NotFound
 from app.interactions.schemas import InteractionOut
 from app.interactions.service import interaction_out
+from app.promises.schemas import PromiseOut
+from app.promises.service import to_out as promise_out
 
 
 class AgentBrief(BaseModel):
@@ -30,6 +34,8 @@ class AgentBrief(BaseModel):
 
 class CustomerProfile(BaseModel):
     customer: CustomerOut
+    # Open promises first (docs/promises.md): soonest due first, ``overdue`` past due.
+    open_promises: list[PromiseOut] = []
     account_manager: AgentBrief | None
     value: ValueOut | None
     last_interactions: list[InteractionOut]
@@ -69,21 +75,25 @@ async def build_profiles(
     recent = await repo.recent_interactions(ids, RECENT, with_logs=with_logs)
     stats = await repo.interaction_stats(ids)
     complaints = await repo.open_complaints(ids, COMPLAINTS)
+    promises = await PromiseRepository(uow.session).open_for_customers(ids)
     values, overrides = await repo.values(ids)
     # Account managers, the agents of the recent contacts and the owners of the open
     # complaints (named, not numbered).
     staff = {c.account_manager_id for c in customers.values()}
     staff |= {i.agent_id for rows in recent.values() for i in rows}
     staff |= {c.owner_id for rows in complaints.values() for c in rows}
+    staff |= {p.owner_id for rows in promises.values() for p in rows}
     staff_ids = sorted(a for a in staff if a is not None)
     agents = await repo.agents(staff_ids) if staff_ids else {}
     names = {agent_id: row.display_name for agent_id, row in agents.items()}
     profiles = {}
+    now = utcnow()
     for cid, customer in customers.items():
         count, avg, rated = stats.get(cid, (0, None, 0))
         manager = agents.get(customer.account_manager_id) if customer.account_manager_id else None
         profiles[cid] = CustomerProfile(
             customer=to_out(customer, identities.get(cid, [])),
+            open_promises=[promise_out(p, now, names) for p in promises.get(cid, [])],
             account_manager=AgentBrief.model_validate(manager._mapping) if manager else None,
             value=_value(values.get(cid), overrides.get(cid), lang),
             last_interactions=[

@@ -19,6 +19,9 @@ class CustomerCreate(Input):
     company: str | None = Field(None, max_length=200)
     account_manager_id: int | None = None
     do_not_contact: bool = False
+    # Per-channel opt-outs (docs/promises.md): no outbound calls / no outbound messages.
+    do_not_call: bool = False
+    do_not_message: bool = False
     consent_marketing: bool = False
     consent_recording: bool = True
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -35,6 +38,8 @@ class CustomerUpdate(Patch):
     company: str | None = Field(None, max_length=200)
     account_manager_id: int | None = None
     do_not_contact: bool | None = None
+    do_not_call: bool | None = None
+    do_not_message: bool | None = None
     consent_marketing: bool | None = None
     consent_recording: bool | None = None
     attributes: dict[str, Any] | None = None
@@ -59,6 +64,8 @@ class CustomerOut(Output):
     account_manager_id: int | None
     is_prospect: bool
     do_not_contact: bool
+    do_not_call: bool = False
+    do_not_message: bool = False
     consent_marketing: bool
     consent_recording: bool
     attributes: dict[str, Any]

@@ -4,7 +4,8 @@
 
 Factors: recency ``1 − p_active`` (overdue against the usual interval, see ``clv``); decline
 (1 when the lifecycle stage is ``decline``); complaints (1 with an open complaint, else
-``complaints_12m / repeat_complaints`` capped at 1); ratings (share of ratings <= 2). With weights
+``complaints_12m / repeat_complaints`` capped at 1); broken promises
+(``broken_promises_12m / repeat_promises`` capped at 1); ratings (share of ratings <= 2). With weights
 in [0, 1] the result always lies in [0, 1], and more of any factor never lowers it.
 """
 
@@ -45,6 +46,12 @@ def churn(
         share = min(1.0, stats.complaints_12m / w.repeat_complaints)
         factors.append(
             (w.weight_complaints * share, text.say("churn.complaints", n=stats.complaints_12m))
+        )
+    if stats.broken_promises_12m > 0:
+        # A promise the centre broke is a reason to leave of its own (docs/promises.md).
+        share = min(1.0, stats.broken_promises_12m / w.repeat_promises)
+        factors.append(
+            (w.weight_promises * share, text.say("churn.promises", n=stats.broken_promises_12m))
         )
     if stats.low_ratings > 0 and stats.ratings_count > 0:
         share = min(1.0, stats.low_ratings / stats.ratings_count)

@@ -96,6 +96,12 @@ class ComplaintFigures(BaseModel):
     opened: int
     open: int
     late_open: int = Field(description="open now and past their deadline")
+    first_answer_late_open: int = Field(
+        description="open now, unanswered and past their first-answer deadline"
+    )
+    first_answered_late: int = Field(
+        description="opened in the range, first answered after their first-answer deadline"
+    )
     resolved_late: int = Field(description="opened in the range, resolved after their deadline")
     answered: int
     mean_hours_to_first_answer: float | None

@@ -313,6 +313,22 @@ class Reports:
         opened = [r for r in rows if start <= r.created_at < end]
         open_now = [r for r in rows if r.status in OPEN_STATUSES]
         late_open = [r for r in open_now if r.due_at < now]
+        # The first answer's deadline, apart (docs/promises.md): open and unanswered past it
+        # now, or answered after it.
+        late_first_open = [
+            r
+            for r in open_now
+            if r.first_answered_at is None
+            and r.first_answer_due_at is not None
+            and r.first_answer_due_at < now
+        ]
+        first_late = [
+            r
+            for r in opened
+            if r.first_answered_at is not None
+            and r.first_answer_due_at is not None
+            and r.first_answered_at > r.first_answer_due_at
+        ]
         # Of those opened in the range: answered or resolved after the deadline.
         late_closed = [
             r
@@ -335,6 +351,8 @@ class Reports:
             "opened": len(opened),
             "open": len(open_now),
             "late_open": len(late_open),
+            "first_answer_late_open": len(late_first_open),
+            "first_answered_late": len(first_late),
             "resolved_late": len(late_closed),
             "answered": len(first),
             "mean_hours_to_first_answer": round(sum(first) / len(first), 2) if first else None,

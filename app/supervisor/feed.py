@@ -27,6 +27,9 @@ from app.contacts.center import ContactCenter
 from app.contacts.console_config import ConsoleConfig
 from app.contacts.hub import Connection, Socket
 from app.db.models import Agent, Queue
+from app.db.repositories.complaints import ComplaintRepository
+from app.db.repositories.profiles import ProfileRepository
+from app.db.repositories.promises import PromiseRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.repositories.supervisor import SupervisorRepository
 from app.db.uow import UnitOfWork
@@ -202,6 +205,18 @@ def _keys(event: Event) -> tuple[set[str], set[str], set[str]]:
     return queues, agents, contacts
 
 
+_DOCTRINE_EVENTS = frozenset(
+    {
+        ev.PROMISE_MADE,
+        ev.PROMISE_KEPT,
+        ev.PROMISE_BROKEN,
+        ev.PROMISE_ESCALATED,
+        ev.COMPLAINT_CHANGED,
+        ev.AGENT_REASSIGNED,
+    }
+)
+
+
 class SupervisorFeed:
     """See the module docstring. ``scheduler`` is the coalescing clock and timers (tests
     pass a manual one); ``center.clock`` is the time figures are computed at."""
@@ -235,6 +250,13 @@ class SupervisorFeed:
         # The last snapshot, reused for a moment by wallboards connecting at the same seq:
         # 200 connecting at once get one snapshot built and encoded, not 200.
         self._snapshot: tuple[int, float, Message] | None = None
+        # The CRM doctrine's panel (docs/promises.md): promises past due, and complaints late
+        # for their first answer or their resolution. Read from the record (time alone makes
+        # them late): on start, on promise and complaint events, after each escalation pass.
+        self.doctrine: Message = {
+            "overdue_promises": [],
+            "complaints": {"first_answer_late": 0, "resolution_late": 0},
+        }
 
     # --- start-up -------------------------------------------------------------------------
     async def start(self) -> Subscription:
@@ -253,8 +275,46 @@ class SupervisorFeed:
         self.floor.seed_waits(now)  # the chart of today's waits, from the same picture
         self.subscription = self.center.bus.subscribe("supervisor-feed")
         self.seq = self.center.bus.last_seq
+        try:
+            await self.refresh_doctrine()
+        except Exception:  # the panel is extra: the floor must come up without it
+            log.exception("supervisor feed: could not read promises and complaints")
         self._schedule_new_day()
         return self.subscription
+
+    async def refresh_doctrine(self, at: float | None = None) -> None:
+        """Read the doctrine panel again as of ``at`` (default: routing's clock now);
+        wallboards get a ``doctrine`` message if it moved."""
+        now = datetime.fromtimestamp(self.center.clock() if at is None else at, UTC)
+        async with self.uow_factory() as uow:
+            promises = await PromiseRepository(uow.session).overdue_open(now, limit=50)
+            first, resolution = await ComplaintRepository(uow.session).late_counts(now)
+            profiles = ProfileRepository(uow.session)
+            customers = await profiles.customers(sorted({p.customer_id for p in promises}))
+            owners = sorted({p.owner_id for p in promises if p.owner_id is not None})
+            agents = await profiles.agents(owners) if owners else {}
+        panel: Message = {
+            "overdue_promises": [
+                {
+                    "promise_id": p.id,
+                    "customer_id": p.customer_id,
+                    "customer_name": customers[p.customer_id].name
+                    if p.customer_id in customers
+                    else None,
+                    "owner_id": None if p.owner_id is None else str(p.owner_id),
+                    "owner_name": agents[p.owner_id].display_name if p.owner_id in agents else None,
+                    "text": p.text,
+                    "due_at": p.due_at.timestamp(),
+                    "escalated": p.escalated_at is not None,
+                }
+                for p in promises
+            ],
+            "complaints": {"first_answer_late": first, "resolution_late": resolution},
+        }
+        if panel != self.doctrine:
+            self.doctrine = panel
+            self._snapshot = None
+            self._broadcast({"type": "doctrine", "seq": self.seq, **panel})
 
     async def _load_staff(self, agent_ids: Iterable[int] | None = None) -> None:
         self._snapshot = None  # agents and queues change without an event of their own
@@ -423,6 +483,11 @@ class SupervisorFeed:
             except Exception:
                 log.exception("supervisor feed: could not reload agents and queues")
         self.apply(events)
+        if any(e.name in _DOCTRINE_EVENTS for e in events):
+            try:
+                await self.refresh_doctrine()
+            except Exception:
+                log.exception("supervisor feed: could not read promises and complaints")
 
     def apply(self, events: list[Event]) -> None:
         """Apply events already enriched, and push the changes (synchronous)."""
@@ -574,6 +639,7 @@ class SupervisorFeed:
             "floor": floor.floor_view(now),
             "names": current_names().table(),
             "break_reasons": self.console.as_hello()["break_reasons"] if self.console else [],
+            "doctrine": self.doctrine,
         }
 
     def resume(self, after: int) -> list[Message] | None:

@@ -211,3 +211,21 @@ async def test_list_filters(api: Api) -> None:
     r = await api.request("GET", "/api/complaints", params={"severity": "urgent"})
     assert_error(r, 422, "severity")
     assert_error(await api.request("GET", "/api/complaints", params={"limit": 0}), 422, "limit")
+
+
+async def test_a_complaint_never_answered_first_is_still_resolved_in_full(api: Api) -> None:
+    """A complaint in progress with no first answer on record (written before the field
+    existed): resolving it answers it and resolves it, both."""
+    cid = (await new_customer(api, name="Han Mei"))["id"]
+    c = await new_complaint(api, cid, severity="low", description="Late delivery")
+    assert (await move(api, c["id"], "acknowledge")).status_code == 200
+    assert (await move(api, c["id"], "start")).status_code == 200
+    async with api.uow() as uow:
+        await uow.session.execute(
+            update(Complaint).where(Complaint.id == c["id"]).values(first_answered_at=None)
+        )
+    r = await move(api, c["id"], "resolve", resolution="Sent by courier")
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["resolved_at"] and done["resolution"] == "Sent by courier"
+    assert done["first_answered_at"] == done["resolved_at"]

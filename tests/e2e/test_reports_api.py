@@ -137,6 +137,9 @@ async def _seed(api: Api) -> dict[str, int]:
                     status=status,
                     created_at=created,
                     due_at=created + timedelta(hours=24),
+                    # The first answer is owed within 1.5 h here; it came at acknowledgement.
+                    first_answer_due_at=created + timedelta(hours=1.5),
+                    first_answered_at=times.get("acknowledged_at"),
                     **times,
                 )
             )
@@ -406,6 +409,8 @@ async def test_complaint_report(api: Api, monkeypatch: pytest.MonkeyPatch) -> No
         "opened": 2,
         "open": 1,
         "late_open": 1,
+        "first_answer_late_open": 1,
+        "first_answered_late": 0,
         "resolved_late": 0,
         "answered": 1,
         "mean_hours_to_first_answer": 1.0,
@@ -416,6 +421,8 @@ async def test_complaint_report(api: Api, monkeypatch: pytest.MonkeyPatch) -> No
         "opened": 1,
         "open": 1,
         "late_open": 1,
+        "first_answer_late_open": 1,
+        "first_answered_late": 1,
         "resolved_late": 1,
         "answered": 1,
         "mean_hours_to_first_answer": 2.0,
@@ -426,6 +433,8 @@ async def test_complaint_report(api: Api, monkeypatch: pytest.MonkeyPatch) -> No
         "opened": 3,
         "open": 2,
         "late_open": 2,
+        "first_answer_late_open": 2,
+        "first_answered_late": 1,
         "resolved_late": 1,
         "answered": 2,
         "mean_hours_to_first_answer": 1.5,

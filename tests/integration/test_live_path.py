@@ -212,10 +212,11 @@ async def test_a_screen_pop_fault_is_not_a_missed_offer(cc: Center) -> None:
         )
     await cc.agent_available(alice)
     await cc.settled()
-    # A real database fault that only the screen pop meets (it names the account manager):
-    # the staff table is gone for a moment.
+    # A real database fault that only the screen pop meets (it lists the customer's open
+    # promises; routing reads the account manager, so the staff table would not do): the
+    # promises table is gone for a moment.
     async with cc.engine.begin() as conn:
-        await conn.execute(text("ALTER TABLE agents RENAME TO agents_away"))
+        await conn.execute(text("ALTER TABLE promises RENAME TO promises_away"))
     try:
         await cc.service.arrive(_arrive())
         for _ in range(300):
@@ -224,7 +225,7 @@ async def test_a_screen_pop_fault_is_not_a_missed_offer(cc: Center) -> None:
                 break
     finally:
         async with cc.engine.begin() as conn:
-            await conn.execute(text("ALTER TABLE agents_away RENAME TO agents"))
+            await conn.execute(text("ALTER TABLE promises_away RENAME TO promises"))
     cancelled = cc.events(name="contact.offer_cancelled")
     assert [e.data["cause"] for e in cancelled] == ["undelivered"]
     presence = cc.router.store.agent(str(alice)).presence

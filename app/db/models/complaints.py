@@ -13,6 +13,7 @@ from app.db.types import UTCDateTime, utcnow
 from .base import Base
 
 STATUSES: Final = ("open", "acknowledged", "in_progress", "resolved", "closed")
+KINDS: Final = ("complaint", "suggestion", "request")
 OPEN_STATUSES: Final = frozenset({"open", "acknowledged", "in_progress"})
 """Statuses in which a complaint still waits for an answer (app.complaints.lifecycle moves
 complaints between them)."""
@@ -29,11 +30,16 @@ class Complaint(Base):
         ForeignKey("interactions.id", ondelete="SET NULL")
     )
     category: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="complaint", server_default="complaint")
     severity: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The first answer is owed sooner than the resolution (HOTLINE_COMPLAINT_FIRST_ANSWER_HOURS);
+    # null only on rows older than the column that the migration could not backfill.
+    first_answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(Text)

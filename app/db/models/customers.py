@@ -6,7 +6,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.types import JsonColumn, UTCDateTime, utcnow
@@ -26,6 +35,10 @@ class Customer(Base):
     )
     is_prospect: Mapped[bool] = mapped_column(Boolean, default=False)
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Per-channel opt-outs (docs/promises.md): no outbound call / no outbound message
+    # (chat, SMS, e-mail) to this customer; inbound contacts are still answered.
+    do_not_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    do_not_message: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     consent_marketing: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_recording: Mapped[bool] = mapped_column(Boolean, default=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)

@@ -98,3 +98,18 @@ class ComplaintRepository:
             stmt.order_by(Complaint.due_at, Complaint.id).limit(limit).offset(offset)
         )
         return list(rows.scalars()), int(total or 0)
+
+    async def late_counts(self, now: datetime) -> tuple[int, int]:
+        """Open complaints (first answer late, resolution late) at ``now``: unanswered past
+        their first-answer deadline, and open past their resolution deadline (the wallboard)."""
+        open_ = Complaint.status.in_(sorted(OPEN_STATUSES))
+        first = select(func.count()).where(
+            open_,
+            Complaint.first_answered_at.is_(None),
+            Complaint.first_answer_due_at < now,
+        )
+        resolution = select(func.count()).where(open_, Complaint.due_at < now)
+        return (
+            int((await self.session.execute(first)).scalar_one()),
+            int((await self.session.execute(resolution)).scalar_one()),
+        )

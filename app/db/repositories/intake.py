@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Complaint, Customer, CustomerIdentity, CustomerValueRow, Interaction
+from app.db.models import (
+    Agent,
+    Complaint,
+    Customer,
+    CustomerIdentity,
+    CustomerValueRow,
+    Interaction,
+)
 from app.db.models.complaints import OPEN_STATUSES
 
 
@@ -30,6 +37,7 @@ def _with_facts(stmt: Select[Any]) -> Select[Any]:
         Complaint.customer_id == Customer.id, Complaint.status.in_(OPEN_STATUSES)
     )
     oldest = open_complaints.order_by(Complaint.created_at, Complaint.id).limit(1)
+    manager = select(Agent.active, Agent.team).where(Agent.id == Customer.account_manager_id)
     return stmt.outerjoin(
         CustomerValueRow, CustomerValueRow.customer_id == Customer.id
     ).add_columns(
@@ -40,6 +48,8 @@ def _with_facts(stmt: Select[Any]) -> Select[Any]:
         last.with_only_columns(Interaction.answered_at).scalar_subquery().label("last_at"),
         oldest.scalar_subquery().label("complaint_owner"),
         exists(open_complaints).label("has_complaint"),
+        manager.with_only_columns(Agent.active).scalar_subquery().label("manager_active"),
+        manager.with_only_columns(Agent.team).scalar_subquery().label("manager_team"),
     )
 
 

@@ -78,6 +78,8 @@ class ReportRepository:
             Complaint.status,
             Complaint.created_at,
             Complaint.due_at,
+            Complaint.first_answer_due_at,
+            Complaint.first_answered_at,
             Complaint.acknowledged_at,
             Complaint.resolved_at,
         ).where(

@@ -512,6 +512,7 @@ function drawAgentEditor() {
         a.active
           ? h("button", { type: "button", class: "btn btn-sm btn-danger", id: "agent-deactivate", onclick: () => deactivate(a, ctx) }, tx("adm.agent.deactivate"))
           : h("button", { type: "button", class: "btn btn-sm btn-ok", id: "agent-reactivate", onclick: () => reactivate(a, ctx) }, tx("adm.agent.reactivate")),
+        a.active ? null : reassignControl(a, ctx),
       ];
   const head = h(
     "header",
@@ -694,6 +695,32 @@ async function deactivate(a, ctx) {
 
 async function reactivate(a, ctx) {
   await patchActive(a, true, ctx, "adm.agent.reactivated");
+}
+
+/** A leaving agent's customers, complaints, promises and callbacks, moved in one audited
+ * action (docs/promises.md) to an active agent or dealt over a team. */
+function reassignControl(a, ctx) {
+  const others = state.agents.filter((x) => x.active && x.id !== a.id);
+  const teams = [...new Set(others.map((x) => x.team).filter(Boolean))].sort();
+  const select = h(
+    "select",
+    { id: "agent-reassign-to", "aria-label": "" },
+    others.map((x) => h("option", { value: `agent:${x.id}`, text: x.display_name })),
+    teams.map((team) => h("option", { value: `team:${team}` }, tx("adm.reassign.team", { team }))),
+  );
+  setAttrText(select, "aria-label", "adm.reassign.to");
+  const go = async () => {
+    const [kind, value] = select.value.split(/:(.*)/s);
+    if (!value) return;
+    const body = kind === "team" ? { to_team: value } : { to_agent_id: Number(value) };
+    try {
+      const out = await api("POST", `/api/agents/${a.id}/reassign`, body);
+      toast({ kind: "success", text: "adm.reassign.done", args: { name: a.display_name, customers: out.customers, complaints: out.complaints, promises: out.promises, callbacks: out.callbacks } });
+    } catch (err) {
+      if (err.status !== 401) ctx.show(err, null);
+    }
+  };
+  return h("span", { class: "adm-reassign" }, select, h("button", { type: "button", class: "btn btn-sm", id: "agent-reassign", onclick: go }, tx("adm.reassign.button")));
 }
 
 async function patchActive(a, active, ctx, doneKey) {

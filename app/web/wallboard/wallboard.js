@@ -27,6 +27,7 @@ const board = {
   agents: new Map(),
   contacts: new Map(),
   abandoned: [],
+  doctrine: null, // overdue promises and late complaints (docs/promises.md)
   floor: null,
 };
 
@@ -81,6 +82,11 @@ function onMessage(m) {
       board.contacts = new Map(m.contacts.map((c) => [c.id, c]));
       board.abandoned = m.abandoned || [];
       board.floor = m.floor;
+      board.doctrine = m.doctrine || null;
+      break;
+    case "doctrine":
+      // Promises past due and late complaints (docs/promises.md).
+      board.doctrine = { overdue_promises: m.overdue_promises, complaints: m.complaints };
       break;
     case "resume":
       board.seq = Math.max(board.seq ?? 0, m.seq);
@@ -203,6 +209,7 @@ function drawAll() {
   drawAgents();
   drawWaiting();
   drawAbandoned();
+  drawDoctrine();
   tick();
 }
 
@@ -532,6 +539,27 @@ function drawWaiting() {
         h("td", { class: "wb-act-col" }, contactActions(c, agent)),
       );
     }),
+  );
+}
+
+function drawDoctrine() {
+  const d = board.doctrine || { overdue_promises: [], complaints: { first_answer_late: 0, resolution_late: 0 } };
+  const rows = d.overdue_promises || [];
+  $("promises-count").textContent = rows.length ? String(rows.length) : "";
+  $("promises-empty").hidden = rows.length > 0;
+  const c = d.complaints || {};
+  $("complaints-late").textContent = `${t("wb.complaints.first_late", { n: c.first_answer_late ?? 0 })} · ${t("wb.complaints.resolution_late", { n: c.resolution_late ?? 0 })}`;
+  fill(
+    $("promises"),
+    rows.map((p) =>
+      h(
+        "li",
+        { class: "wb-promise is-bad", dataset: { promiseId: String(p.promise_id) } },
+        h("div", { class: "wb-cust" }, h("span", { class: "wb-cust-name", text: p.customer_name || `#${p.customer_id}` }), h("span", { class: "faint", text: ` · ${p.owner_name || ""}` })),
+        h("div", { class: "faint", text: p.text }),
+        h("div", { class: "num", text: t("wb.promises.late", { d: clock(Math.max(0, now() - p.due_at)) }) }),
+      ),
+    ),
   );
 }
 
