@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 
 VOICE = "voice"
 CHAT = "chat"
-CHANNELS = frozenset({VOICE, CHAT})
+# Outbound care and win-back work (docs/care.md). A task occupies the agent like a call:
+# one at a time, never beside a call or chats (docs/routing-policy.md, "Capacity").
+TASK = "task"
+CHANNELS = frozenset({VOICE, CHAT, TASK})
 SENIOR_TAG = "senior"
 MIN_PROFICIENCY = 1
 MAX_PROFICIENCY = 5
@@ -36,7 +39,7 @@ class Agent:
         senior: senior agents serve the ``senior`` escalation step. A ``"senior"`` tag counts
             too, so the adapter can map either a flag or a tag.
         tags: free-form tags.
-        channels: channels the agent handles, subset of ``{"voice", "chat"}``.
+        channels: channels the agent handles, subset of ``{"voice", "chat", "task"}``.
         chat_capacity: how many chats at once (ignored if ``"chat"`` not in channels).
         idle_since: when the agent last finished work (seconds); ``None`` = login time.
         contacts_today: contacts handled today, the last tie-breaker in selection.
@@ -81,6 +84,10 @@ class Agent:
     @property
     def takes_voice(self) -> bool:
         return VOICE in self.channels
+
+    @property
+    def takes_tasks(self) -> bool:
+        return TASK in self.channels
 
     @property
     def max_chats(self) -> int:

@@ -39,7 +39,7 @@ from agents.events import (
     UpdateCapacity,
     WithdrawOffer,
 )
-from agents.profile import CHAT, VOICE
+from agents.profile import CHAT, TASK, VOICE
 
 # The events are re-exported: ``from agents.state import LogIn`` keeps working.
 __all__ = [
@@ -67,6 +67,8 @@ __all__ = [
 ]
 
 MISSED_OFFERS = "missed offers"
+# Channels that take the agent whole: a call or a care task, counted in ``Presence.voice``.
+_WHOLE = frozenset({VOICE, TASK})
 
 
 class AgentState(StrEnum):
@@ -114,7 +116,7 @@ class Presence(NamedTuple):
     pending_break: str | None = None  # break asked for while busy; applied when work ends
     offer: str | None = None  # contact id of the pending offer
     offer_channel: str | None = None
-    voice: int = 0  # active voice calls (0 or 1)
+    voice: int = 0  # active voice calls or care tasks (0 or 1)
     chats: int = 0  # active chats
     voice_capacity: int = 1
     chat_capacity: int = 0
@@ -158,6 +160,10 @@ class Presence(NamedTuple):
             return False
         if channel == VOICE:
             return self.voice_capacity > 0 and self.voice == 0 and self.chats == 0
+        if channel == TASK:
+            # A task takes the agent whole, like a call (it counts in ``voice``); whether
+            # the agent does tasks at all is the profile's (routing's pools) business.
+            return self.voice == 0 and self.chats == 0
         return self.voice == 0 and self.chats < self.chat_capacity
 
 
@@ -223,7 +229,7 @@ def _accept_offer(p: Presence, event: AcceptOffer, now: float, rules: AgentRules
     return p._replace(
         offer=None,
         offer_channel=None,
-        voice=p.voice + (p.offer_channel == VOICE),
+        voice=p.voice + (p.offer_channel in _WHOLE),
         chats=p.chats + (p.offer_channel == CHAT),
         missed_in_row=0,
         idle_since=now,
@@ -257,7 +263,7 @@ def _withdraw_offer(p: Presence, event: WithdrawOffer, now: float, rules: AgentR
 def _resume_contact(p: Presence, event: ResumeContact, now: float, rules: AgentRules) -> Presence:
     # Capacity is not checked: the contact is already in the agent's hands, whatever the
     # profile says now. Wrap-up and breaks give way to it as they would to an accepted one.
-    voice = p.voice + (event.channel == VOICE)
+    voice = p.voice + (event.channel in _WHOLE)
     chats = p.chats + (event.channel == CHAT)
     if voice == p.voice and chats == p.chats:
         raise IllegalTransition(p.state, event, f"unknown channel {event.channel!r}")
@@ -267,7 +273,7 @@ def _resume_contact(p: Presence, event: ResumeContact, now: float, rules: AgentR
 
 
 def _end_contact(p: Presence, event: EndContact, now: float, rules: AgentRules) -> Presence:
-    if event.channel == VOICE and p.voice:
+    if event.channel in _WHOLE and p.voice:
         p = p._replace(voice=p.voice - 1)
     elif event.channel == CHAT and p.chats:
         p = p._replace(chats=p.chats - 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agents.profile import CHAT, VOICE
+from agents.profile import CHAT, TASK, VOICE
 from agents.state import AgentEvent, AgentRules, transition
 from routing.decisions import AgentStateChanged, Decision
 from routing.records import AgentRecord, Timer, TimerKind
@@ -43,5 +43,5 @@ def apply_agent_event(
             Timer(new.wrapup_until, TimerKind.WRAPUP, record.profile.id, new.wrapup_until)
         )
     store.save_agent(record)
-    if new.can_take(VOICE) or new.can_take(CHAT):
+    if new.can_take(VOICE) or new.can_take(CHAT) or new.can_take(TASK):
         batch.freed.add(record.profile.id)

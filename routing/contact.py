@@ -25,6 +25,9 @@ class Customer:
     lifecycle: str | None = None  # "exploration", "formation", "stable", "decline"
     churn_risk: float | None = None  # 0..1
     account_manager_agent_id: str | None = None
+    # The team of an account manager who has left (deactivated) and whose customers were not
+    # reassigned yet: the ``account_manager`` preference falls back to this team.
+    account_manager_team: str | None = None
     last_agent_id: str | None = None  # agent of the previous contact
     last_contact_at: float | None = None  # when the previous contact happened (seconds)
     open_complaint_owner_id: str | None = None
@@ -42,7 +45,7 @@ class Contact:
 
     Attributes:
         id: contact id (unique while routed).
-        channel: ``"voice"`` or ``"chat"``.
+        channel: ``"voice"``, ``"chat"`` or ``"task"`` (outbound care work).
         queue: queue name; must be configured.
         created_at: when the contact started (seconds), before IVR and queueing.
         customer: customer facts used by the policy.
@@ -69,7 +72,7 @@ class Contact:
             raise InvalidContact("contact id must not be empty")
         if self.channel not in CHANNELS:
             raise InvalidContact(
-                f"contact {self.id!r}: channel must be 'voice' or 'chat', got {self.channel!r}"
+                f"contact {self.id!r}: channel must be 'voice', 'chat' or 'task', got {self.channel!r}"
             )
         for skill, level in self.required_skills.items():
             if not isinstance(level, int) or not MIN_PROFICIENCY <= level <= MAX_PROFICIENCY:

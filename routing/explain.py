@@ -204,7 +204,7 @@ def _why_not(route: Route, record: AgentRecord | None, now: float) -> Message:
         return say("why.break", reason=name("break_reason", presence.break_reason or ""))
     if state is AgentState.AVAILABLE or (state is AgentState.BUSY and presence.can_take("chat")):
         channel = route.channel
-        words = say(f"channel.{channel}") if channel in ("voice", "chat") else channel
+        words = say(f"channel.{channel}") if channel in ("voice", "chat", "task") else channel
         return say("why.channel", channel=words)
     code = _STATE_CODES.get(state)
     return say(code) if code is not None else name("state", state.value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 
-from agents.profile import CHAT, VOICE
+from agents.profile import CHAT, TASK, VOICE
 from agents.state import ReceiveOffer, transition
 from routing import explain
 from routing.batch import Batch
@@ -92,11 +92,15 @@ class Matcher:
             return None
         presence = record.presence
         voice, chat = presence.can_take(VOICE), presence.can_take(CHAT)
-        if not (voice or chat):
+        # A task needs the agent free as a call does (one at a time, nothing beside it).
+        task = presence.can_take(TASK)
+        if not (voice or chat or task):
             return None
         pools = self.directory.pools_of(agent_id, VOICE) if voice else []
         if chat:
             pools = pools + self.directory.pools_of(agent_id, CHAT)
+        if task:
+            pools = pools + self.directory.pools_of(agent_id, TASK)
         best: _Pick | None = None
         for pool in pools:
             contact_id = store.head(pool)

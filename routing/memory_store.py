@@ -12,7 +12,7 @@ import heapq
 import itertools
 from collections.abc import Iterable, Iterator, Set
 
-from agents.profile import CHAT, VOICE
+from agents.profile import CHAT, TASK, VOICE
 from routing.pools import Pool
 from routing.records import AgentRecord, OfferRecord, Route, Timer
 
@@ -27,7 +27,7 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self._agents: dict[str, AgentRecord] = {}
-        self._free: dict[str, set[str]] = {VOICE: set(), CHAT: set()}
+        self._free: dict[str, set[str]] = {VOICE: set(), CHAT: set(), TASK: set()}
         self._routes: dict[str, Route] = {}
         self._offers: dict[str, OfferRecord] = {}
         self._heaps: dict[Pool, list[_Entry]] = {}

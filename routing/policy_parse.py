@@ -91,7 +91,9 @@ def _conditions(raw: Any, where: str) -> Conditions:
     hours = data.get("repeat_within_hours")
     channels = _names(data, "channel", where)
     if channels is not None and not channels <= CHANNELS:
-        raise PolicyError(f"{where} channel: expected 'voice' or 'chat', got {sorted(channels)}")
+        raise PolicyError(
+            f"{where} channel: expected 'voice', 'chat' or 'task', got {sorted(channels)}"
+        )
     any_raw = data.get("any", [])
     if not isinstance(any_raw, list):
         raise PolicyError(f"{where} any: expected a list of conditions")

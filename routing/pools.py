@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from agents.profile import CHANNELS, VOICE, Agent
+from agents.profile import CHANNELS, TASK, VOICE, Agent
 from routing.policy import Skills
 
 
@@ -44,6 +44,9 @@ class Pool:
         """Static eligibility (profile only; free capacity is checked separately)."""
         if self.channel == VOICE:
             if not agent.takes_voice:
+                return False
+        elif self.channel == TASK:
+            if not agent.takes_tasks:
                 return False
         elif agent.max_chats <= 0:
             return False

@@ -80,6 +80,10 @@ class Lifecycle:
     decline_ratio: float = field(default=0.5, metadata=num(0, 1, open_low=True))
     growth_ratio: float = field(default=1.5, metadata=num(1, open_low=True))
     lapse_factor: float = field(default=3.0, metadata=num(1, open_low=True))
+    # A customer an agent won back (a care task's outcome, docs/care.md) is in formation
+    # rather than decline for this many days, unless they have bought since (then their
+    # purchases speak). 0: a win-back does not change the stage.
+    won_back_days: float = field(default=90.0, metadata=num(0))
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class Churn:
     weight_complaints: float = field(default=0.3, metadata=num(0, 1))
     weight_ratings: float = field(default=0.3, metadata=num(0, 1))
     repeat_complaints: int = field(default=2, metadata=num(1, integer=True))
+    # Broken promises (docs/promises.md): this many in 12 months count fully.
+    weight_promises: float = field(default=0.3, metadata=num(0, 1))
+    repeat_promises: int = field(default=2, metadata=num(1, integer=True))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,9 @@
 Rules, first match wins (keys under ``lifecycle``; R, B = ``windows.recent_days/baseline_days``):
 
 1. no purchases -> ``exploration``;
+   won back (a win-back task's outcome, docs/care.md) within ``won_back_days`` and no purchase
+   since -> ``formation``: the relationship is being formed again, so the customer is not in
+   decline (and churn risk loses its decline factor) while the agent's work bears fruit;
 2. lapsed: recency > ``lapse_factor`` × usual interval -> ``decline``;
 3. when the baseline is usable (``purchases_baseline >= min_baseline_purchases`` and the part of
    the baseline window after the first purchase, ``min(B, tenure − R)``, is at least
@@ -33,6 +36,9 @@ def lifecycle(
         return "exploration", text.say("stage.prospect", stage=text.stage("exploration"))
     lc = config.lifecycle
     recent_days = config.windows.recent_days
+    won = _won_back(stats, rh, lc.won_back_days)
+    if won is not None:
+        return "formation", won
     if rh.recency_days > lc.lapse_factor * rh.interval_days:
         return "decline", text.say(
             "stage.lapsed",
@@ -90,3 +96,19 @@ def lifecycle(
         tenure=text.days(rh.tenure_days),
         interval=rh.interval_text,
     )
+
+
+def _won_back(stats: CustomerStats, rh: Rhythm, days: float) -> text.Message | None:
+    """The reason for ``formation`` when an agent won the customer back lately and the
+    customer has not bought since (a purchase since then is judged by the rules below)."""
+    at = stats.won_back_at
+    if at is None or days <= 0 or stats.last_purchase_at is None:
+        return None
+    if at <= stats.last_purchase_at:
+        return None
+    # Days since the win-back: the recency less the days from the last purchase to it (the
+    # core reads no clock; ``now`` is in the rhythm).
+    ago = rh.recency_days - (at - stats.last_purchase_at).total_seconds() / 86400
+    if not 0 <= ago <= days:
+        return None
+    return text.say("stage.won_back", stage=text.stage("formation"), ago=text.days(ago))

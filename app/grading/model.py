@@ -82,15 +82,21 @@ class CustomerStats:
     """``COUNT(*)`` of complaints still open with ``opened_at < :now``."""
     complaints_12m: int = 0
     """``COUNT(*)`` of complaints, open or closed, with ``:now - 365 days <= opened_at < :now``."""
+    broken_promises_12m: int = 0
+    """``COUNT(*)`` of promises to the customer settled broken with
+    ``:now - 365 days <= settled_at < :now``."""
     ratings_count: int = 0
     """``COUNT(*)`` of the customer's ratings (all time)."""
     avg_rating: float | None = None
     """``AVG(score)`` of those ratings; NULL when there are none."""
     low_ratings: int = 0
     """``COUNT(*)`` of those ratings with ``score <= 2``."""
+    won_back_at: datetime | None = None
+    """``MAX(done_at)`` of the customer's win-back tasks whose outcome was ``won_back``
+    (docs/care.md) with ``done_at < :now``; NULL when none."""
 
     def __post_init__(self) -> None:
-        for name in ("created_at", "first_purchase_at", "last_purchase_at"):
+        for name in ("created_at", "first_purchase_at", "last_purchase_at", "won_back_at"):
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is not UTC:
                 object.__setattr__(self, name, as_utc(moment))

@@ -208,7 +208,7 @@ def vip_rule(**changes) -> dict:
         (vip_rule(priority_boost="high"), "rule 'vip' priority_boost: expected a number"),
         (vip_rule(when={"churn_risk_at_least": 2}), "churn_risk_at_least: 2 is out of range"),
         (vip_rule(when={"open_complaint": "yes"}), "open_complaint: expected true or false"),
-        (vip_rule(when={"channel": "fax"}), "channel: expected 'voice' or 'chat'"),
+        (vip_rule(when={"channel": "fax"}), "channel: expected 'voice', 'chat' or 'task'"),
         (vip_rule(when={"grade": []}), "rule 'vip' when grade: expected a name"),
         (vip_rule(steps=[]), "rule 'vip' steps: expected a non-empty list"),
         ({"rules": [{"when": {}}]}, "rule #1: 'name' is required"),

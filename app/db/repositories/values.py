@@ -10,6 +10,7 @@ from sqlalchemy import Float, and_, case, cast, delete, func, insert, literal, o
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
+    CareTask,
     Complaint,
     Customer,
     CustomerValueRow,
@@ -17,9 +18,12 @@ from app.db.models import (
     GradeOverrideRow,
     GradingSnapshot,
     Interaction,
+    Promise,
     Transaction,
 )
+from app.db.models.care import WON_BACK
 from app.db.models.complaints import OPEN_STATUSES
+from app.db.models.promises import BROKEN
 from app.grading import (
     LOW_RATING_MAX,
     BaseSnapshot,
@@ -79,6 +83,21 @@ def _stats_select(now: datetime, config: GradingConfig, customer_ids: Sequence[i
         .group_by(c.customer_id)
         .subquery()
     )
+    p = Promise
+    pr = (
+        select(
+            p.customer_id.label("cid"),
+            func.count().label("broken_promises_12m"),
+        )
+        .where(
+            p.status == BROKEN,
+            p.settled_at.is_not(None),
+            p.settled_at >= b["t12"],
+            p.settled_at < b["now"],
+        )
+        .group_by(p.customer_id)
+        .subquery()
+    )
     i = Interaction
     rt = (
         select(
@@ -91,11 +110,22 @@ def _stats_select(now: datetime, config: GradingConfig, customer_ids: Sequence[i
         .group_by(i.customer_id)
         .subquery()
     )
+    # Care work's outcome (docs/care.md): the latest win-back that won the customer back.
+    wb = (
+        select(CareTask.customer_id.label("cid"), func.max(CareTask.done_at).label("won_back_at"))
+        .where(CareTask.result == WON_BACK, CareTask.done_at < b["now"])
+        .group_by(CareTask.customer_id)
+        .subquery()
+    )
     stmt = (
-        select(Customer.id, Customer.created_at, tx, cp, rt)
+        select(
+            Customer.id, Customer.created_at, tx, cp, pr.c.broken_promises_12m, rt, wb.c.won_back_at
+        )
         .outerjoin(tx, tx.c.cid == Customer.id)
         .outerjoin(cp, cp.c.cid == Customer.id)
+        .outerjoin(pr, pr.c.cid == Customer.id)
         .outerjoin(rt, rt.c.cid == Customer.id)
+        .outerjoin(wb, wb.c.cid == Customer.id)
     )
     if customer_ids is not None:
         stmt = stmt.where(Customer.id.in_(customer_ids))
@@ -118,9 +148,11 @@ def _row_to_stats(row: Any) -> CustomerStats:
         purchases_baseline=int(row.purchases_baseline or 0),
         open_complaints=int(row.open_complaints or 0),
         complaints_12m=int(row.complaints_12m or 0),
+        broken_promises_12m=int(row.broken_promises_12m or 0),
         ratings_count=int(row.ratings_count or 0),
         avg_rating=float(row.avg_rating) if row.avg_rating is not None else None,
         low_ratings=int(row.low_ratings or 0),
+        won_back_at=_aware(row.won_back_at),
     )
 
 
