@@ -31,6 +31,12 @@ Measured over --seconds once every chat is answered:
     duplicated    a (conversation, seq) received twice on the same side (must be 0)
     srvCPU        server process CPU % over the window (100 = one core); RSS at its end, MiB;
                   benchCPU the same for this process (all 1,000 pages and 100 consoles)
+    per message   server CPU ms, SQL statements and database transactions over the window
+                  divided by the messages stored in it (both sides; their receipts, heartbeats
+                  and deliveries included) — the figures to compare on a shared machine, where
+                  latency depends on the neighbours. Statements: the server counts them into
+                  a file the bench names (HOTLINE_BENCH_SQL_COUNTER, app/db/statement_counter.py);
+                  transactions: pg_stat_database of the bench's database (PostgreSQL only).
     loadavg       /proc/loadavg before and after: other work on the machine
 
 Every customer acknowledges (`ack`) what it receives and the agent marks read (`chat.read`) as
@@ -77,6 +83,8 @@ from live_bench import (
 )
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from app.db import statement_counter
 
 ADMIN = ("admin", "hotline-demo")
 # Client sockets: no own pings (the server's heartbeats are answered in the protocol) and no
@@ -382,6 +390,27 @@ async def stored_client_ids(db: Database) -> set[str]:
         return {r[0] for r in conn.execute(sql)}
 
 
+def statements(server: Server) -> int:
+    """SQL statements the server has executed so far (its HOTLINE_BENCH_SQL_COUNTER file)."""
+    return statement_counter.read(server.sql_counter)  # type: ignore[attr-defined]
+
+
+async def transactions(db: Database) -> int | None:
+    """Transactions committed or rolled back in the bench's database (PostgreSQL only)."""
+    if db.kind != "postgres":
+        return None
+    import asyncpg
+
+    conn = await asyncpg.connect(db.url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        sql = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1"
+        # Statistics are reported by each backend when idle, at most every 500 ms (PG 15).
+        await asyncio.sleep(0.6)
+        return int(await conn.fetchval(sql, db.name))
+    finally:
+        await conn.close()
+
+
 async def run(opts: Options, server: Server, tokens: list[str], db: Database) -> dict[str, Any]:
     ledger = Ledger()
     agents = [Agent(t, ledger, opts) for t in tokens]
@@ -409,6 +438,7 @@ async def run(opts: Options, server: Server, tokens: list[str], db: Database) ->
         say(f"  all answered {time.monotonic() - started:.0f} s after the first start")
 
         load_before = loadavg()
+        sql0, xact0 = statements(server), await transactions(db)
         cpu0, t0 = proc_cpu_seconds(server.pid), time.monotonic()
         own0 = own_cpu_seconds()
         until = t0 + opts.seconds
@@ -416,6 +446,9 @@ async def run(opts: Options, server: Server, tokens: list[str], db: Database) ->
         await asyncio.gather(*(c.talk(until, random.Random(rng.random())) for c in customers))
         cpu1, t1 = proc_cpu_seconds(server.pid), time.monotonic()
         own1 = own_cpu_seconds()
+        sql1, xact1 = statements(server), await transactions(db)
+        # Messages stored in the window (both sides), the unit of the per-message figures.
+        handled = max(1, len(ledger.c_acked) + len(ledger.a_acked))
         rss = proc_rss_mib(server.pid)
         load_after = loadavg()
         await asyncio.sleep(opts.drain)  # stragglers: late is measured, lost is what never came
@@ -456,6 +489,12 @@ async def run(opts: Options, server: Server, tokens: list[str], db: Database) ->
         - len(ledger.a_acked),
         "duplicated": ledger.duplicated,
         "server_cpu_pct": round(100 * (cpu1 - cpu0) / (t1 - t0)),
+        # Per message stored (customer's and agent's alike), receipts and heartbeats included.
+        "server_cpu_ms_per_msg": round(1000 * (cpu1 - cpu0) / handled, 3),
+        "sql_per_msg": round((sql1 - sql0) / handled, 2),
+        "transactions_per_msg": (
+            round((xact1 - xact0) / handled, 2) if None not in (xact0, xact1) else None
+        ),
         "server_rss_mib": round(rss or 0),
         "bench_cpu_pct": round(100 * (own1 - own0) / (t1 - t0)),  # this process: both ends
         "loadavg_before": load_before,
@@ -475,7 +514,10 @@ async def main_async(opts: Options) -> dict[str, Any]:
         await db.create()
         env = server_env(db, tmp) | {"HOTLINE_CHAT_FILE": str(chat_yaml(opts, tmp))}
         await seed_demo(opts, env, log)  # type: ignore[arg-type]  # uses the same fields
-        server = Server(opts, env, log)  # type: ignore[arg-type]
+        # The server counts its SQL statements into this file (app/db/statement_counter.py).
+        counter = str(tmp / "sql_counter")
+        server = Server(opts, env | {statement_counter.ENV: counter}, log)  # type: ignore[arg-type]
+        server.sql_counter = counter  # type: ignore[attr-defined]
         async with httpx.AsyncClient(base_url=server.base, timeout=60.0) as admin:
             await server.wait_ready(admin)
             tokens = await set_up(admin, opts)

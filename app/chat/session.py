@@ -164,6 +164,7 @@ class CustomerSession:
             self.last_seq = min(frame.last_seq, conv.last_seq)
             welcome = {}
         self.conversation_id = conv.id
+        marks = self.chat.marks(conv)  # receipts held in memory count too
         return {
             "type": "welcome",
             "conversation_id": conv.id,
@@ -172,8 +173,8 @@ class CustomerSession:
             "language": self.lang,
             "agent": {"name": conv.agent_name} if conv.agent_name else None,
             "last_seq": conv.last_seq,
-            "delivered_seq": conv.agent_delivered_seq,
-            "read_seq": conv.agent_read_seq,
+            "delivered_seq": marks["agent_delivered_seq"],
+            "read_seq": marks["agent_read_seq"],
             "callback": conv.callback_contact_id is not None,
             # E-mail is configured and the customer gave an address: the page offers it.
             "email_transcript": self.chat.can_email(conv.reach),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from app.db.statement_counter import install_from_env
 from config.settings import Settings
 
 
@@ -21,6 +22,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         kwargs = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} | kwargs
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_pragmas(engine)
+        install_from_env(engine)  # benchmarks only (HOTLINE_BENCH_SQL_COUNTER)
         return engine
     kwargs = {
         "pool_size": settings.db_pool_size,
@@ -28,6 +30,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     } | kwargs
     engine = create_async_engine(url, **kwargs)
     _ping_when_idle(engine)
+    install_from_env(engine)  # benchmarks only (HOTLINE_BENCH_SQL_COUNTER)
     return engine
 
 

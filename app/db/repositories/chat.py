@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ChatConversation, ChatMessage, Interaction
 
 OPEN_STATUSES = ("waiting", "active")
+# Receipt watermarks on a conversation: how far each side got with the other side's messages.
+MARKS = ("customer_delivered_seq", "customer_read_seq", "agent_delivered_seq", "agent_read_seq")
 HISTORY_LIMIT = 1000
 
 
@@ -75,6 +77,57 @@ class ChatRepository:
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(stmt)
+
+    async def raise_marks_many(self, rows: list[dict[str, Any]]) -> None:
+        """Receipt watermarks of many conversations in one statement (executemany): each row
+        ``{"conv": id, "customer_delivered_seq": …, …}`` with all four marks; forward only."""
+        if not rows:
+            return
+        table = cast(Table, ChatConversation.__table__)
+        values = {}
+        for name in MARKS:
+            column = table.c[name]
+            values[name] = case(
+                (column < bindparam(f"m_{name}"), bindparam(f"m_{name}")), else_=column
+            )
+        stmt = update(table).where(table.c.id == bindparam("conv")).values(values)
+        params = [{"conv": r["conv"], **{f"m_{n}": r[n] for n in MARKS}} for r in rows]
+        await (await self.session.connection()).execute(stmt, params)
+
+    # --- messages, many at once (app/chat/writer.py) -------------------------------------
+    async def last_seqs(self, interactions: dict[str, int]) -> dict[str, int]:
+        """Each conversation's highest message ``seq`` (0 without messages), by conversation
+        id → its interaction id (the indexed key): where its in-memory counter starts."""
+        stmt = (
+            select(ChatMessage.interaction_id, func.max(ChatMessage.seq))
+            .where(ChatMessage.interaction_id.in_(list(interactions.values())))
+            .group_by(ChatMessage.interaction_id)
+        )
+        found = {iid: int(seq) for iid, seq in (await self.session.execute(stmt)).all()}
+        return {cid: found.get(iid, 0) for cid, iid in interactions.items()}
+
+    async def insert_messages(self, rows: list[dict[str, Any]]) -> None:
+        """Many messages in one statement, their ``seq`` already given (the unique keys
+        refuse a taken seq or a stored client id: the whole transaction then rolls back)."""
+        if rows:
+            # Core on the session's connection: the ORM's bookkeeping is not needed here.
+            await (await self.session.connection()).execute(
+                insert(cast(Table, ChatMessage.__table__)), rows
+            )
+
+    async def set_last_seqs(self, seqs: dict[str, int]) -> None:
+        """Conversations' ``last_seq`` moved forward to the given values (executemany)."""
+        if not seqs:
+            return
+        table = cast(Table, ChatConversation.__table__)
+        new = bindparam("seq", type_=Integer)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("conv"))
+            .values(last_seq=case((table.c.last_seq < new, new), else_=table.c.last_seq))
+        )
+        params = [{"conv": c, "seq": q} for c, q in seqs.items()]
+        await (await self.session.connection()).execute(stmt, params)
 
     # --- messages ------------------------------------------------------------------------
     async def find_message(

@@ -1,0 +1,46 @@
+"""A count of the SQL statements the server sends, for the benchmarks only.
+
+`HOTLINE_BENCH_SQL_COUNTER=<file>` (set by bench/chat_bench.py, never in production) makes the
+engine count every statement it executes into the first 8 bytes of that file, a shared memory
+map: the bench reads it before and after its window without asking the server anything.
+Unset, nothing is installed and nothing is counted.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ENV = "HOTLINE_BENCH_SQL_COUNTER"
+_FORMAT = "<Q"
+
+
+def install_from_env(engine: AsyncEngine) -> None:
+    """Count statements into the file named by the environment variable, if it is set."""
+    path = os.environ.get(ENV)
+    if not path:
+        return
+    with open(path, "a+b") as f:
+        f.truncate(8)
+        counter = mmap.mmap(f.fileno(), 8)
+    state = [struct.unpack_from(_FORMAT, counter)[0]]
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(*_args: Any) -> None:
+        state[0] += 1
+        struct.pack_into(_FORMAT, counter, 0, state[0])
+
+
+def read(path: str) -> int:
+    """The count written so far (0 for a file not there yet)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(8)
+    except FileNotFoundError:
+        return 0
+    return struct.unpack(_FORMAT, data)[0] if len(data) == 8 else 0
