@@ -29,4 +29,6 @@ async def live(hotline: HotlineDep, _: SupervisorUser) -> dict[str, Any]:
             "waiting": center.router.store.waiting_count(),
             "agents_connected": len(hotline.hub.connected_agents()),
         },
+        # Shared mode (docs/scale-out.md): this process's id, lease and place in the log.
+        "cluster": center.cluster_status(),
     }

@@ -103,6 +103,10 @@ class ContactCenter:
                 pass
             self._ticker = None
 
+    async def close(self) -> None:
+        """After ``stop`` and the record's last write: let go of what the process shares
+        (nothing here; shared mode's lease and log)."""
+
     def ensure_queue(self, queue: Queue) -> None:
         """Queues live in the database; the router learns them (again) when they change."""
         overflow = queue.overflow_queue
@@ -153,6 +157,10 @@ class ContactCenter:
         """Events that are not routing's (a wrap-up saved, an account changed): straight
         onto the bus. Synchronous, so its order against routing events is the call order."""
         return self.bus.append(items, self.clock())
+
+    def cluster_status(self) -> dict[str, Any] | None:
+        """Shared mode's view of this process in the cluster (None: a single process)."""
+        return None
 
     # --- time ----------------------------------------------------------------------------
     async def tick(self) -> list[Event]:

@@ -67,6 +67,9 @@ class AgentNotifier:
         self._pops: dict[str, dict[str, Any]] = {}  # contact id -> its offer card
         self._building: dict[str, asyncio.Task[Message | None]] = {}  # pops in the making
         self._cards = BatchLoader(lambda ids: load_cards(uow_factory, ids))
+        # Shared mode: every process sees every offer; only the one holding the agent's
+        # socket builds its screen pop (docs/scale-out.md).
+        self.local_only = False
 
     async def handle(self, events: list[Event]) -> None:
         for event in events:
@@ -78,6 +81,12 @@ class AgentNotifier:
         name = event.name
         if name == ev.AGENT_STATE:
             self.hub.send(int(d["agent_id"]), state_message(d) | {"seq": event.seq})
+        elif (
+            self.local_only
+            and name in (ev.CONTACT_OFFERED, ev.CONTACT_ASSIGNED)
+            and not self.hub.connected(int(d["agent_id"]))
+        ):
+            return
         elif name == ev.CONTACT_OFFERED:
             task = asyncio.create_task(self._offer(event), name=f"pop-{d['contact_id']}")
             self._building[d["contact_id"]] = task

@@ -76,6 +76,14 @@ class InteractionProjector:
         self._progress.set()
         self._progress = asyncio.Event()
 
+    def advanced(self, seq: int) -> None:
+        """Another writer (shared mode's lease holder) put events up to ``seq`` on the
+        record: wake whoever waits for them here."""
+        if seq > self.committed:
+            self.committed = seq
+            self._progress.set()
+            self._progress = asyncio.Event()
+
     async def reached(self, seq: int, timeout: float = 5.0) -> bool:  # noqa: ASYNC109
         """Wait until every event up to ``seq`` is on the record (False on timeout)."""
         loop = asyncio.get_running_loop()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,6 +60,26 @@ def load_routing_config(path: Path, settings: Settings) -> RoutingConfig:
     return config
 
 
+class Cluster(Protocol):
+    """Shared mode as the live path needs it (implemented by app.shared.cluster)."""
+
+    async def open(
+        self, router: Router, first_seq: int, clock: Callable[[], float]
+    ) -> tuple[ContactCenter, bool]:
+        """Join (or found: True) the cluster; the center runs commands through it."""
+
+    def record(
+        self, center: ContactCenter, projector: InteractionProjector, uow: Callable[[], UnitOfWork]
+    ) -> Handler:
+        """The projector's handler: the record is written once in the cluster."""
+
+    def per_agent(self, center: ContactCenter, hub: AgentHub, handle: Handler) -> Handler:
+        """``handle`` for events of agents whose socket this process holds."""
+
+    async def ready(self, center: ContactCenter) -> None:
+        """Start replication; return once caught up with the cluster's log."""
+
+
 @dataclass
 class LivePath:
     uow: Callable[[], UnitOfWork]
@@ -85,7 +106,10 @@ async def build_live_path(
     console: ConsoleConfig,
     valuation: Valuation,
     clock: Callable[[], float] = time.time,
+    cluster: Cluster | None = None,
 ) -> LivePath:
+    """The live path of one process; with ``cluster`` (shared mode, app/shared), of one
+    process among several sharing the live state over Redis."""
     config = load_routing_config(settings.routing_file, settings)
     plain_uow = uow_factory(sessionmaker)
     async with plain_uow() as uow:
@@ -93,8 +117,15 @@ async def build_live_path(
         queues = await StaffRepository(uow.session).queues()
     # The stream goes on from where the record got to: sequence numbers are never reused
     # for events the record holds.
-    bus = InProcessBus(first_seq=cursor + 1)
-    center = ContactCenter(Router.from_config(config), bus, clock)
+    founder = True
+    if cluster is not None:
+        # Shared mode (docs/scale-out.md): the cluster's command log is the live state; this
+        # process joins it, or founds it from the record like a single process restarting.
+        center, founder = await cluster.open(Router.from_config(config), cursor + 1, clock)
+        bus = center.bus
+    else:
+        bus = InProcessBus(first_seq=cursor + 1)
+        center = ContactCenter(Router.from_config(config), bus, clock)
     uow = uow_factory(sessionmaker, center.publish)
     for q in sorted(queues, key=lambda q: q.overflow_queue is not None):
         center.ensure_queue(q)
@@ -122,21 +153,30 @@ async def build_live_path(
         settings.wrapup_default_disposition,
     )
     staff = StaffSync(center, hub, presence, uow)
+    record: Handler = projector.handle
+    close: Handler = closer.handle
+    if cluster is not None:
+        record = cluster.record(center, projector, uow)
+        close = cluster.per_agent(center, hub, closer.handle)
+        notifier.local_only = True
     # Subscribed before the resume below, so its events reach the record too.
     subscriptions = [
         # The record is written in batches of up to PROJECTOR_LINGER seconds of events: one
         # transaction for many. Sockets and staff changes are handled at once.
         (
-            bus.subscribe("interactions", durable=True, after=cursor),
-            projector.handle,
+            bus.subscribe("interactions", durable=True, after=bus.last_seq),
+            record,
             PROJECTOR_LINGER,
         ),
         (bus.subscribe("agent-notifier"), notifier.handle, 0.0),
         (bus.subscribe("staff-sync"), staff.handle, 0.0),
-        (bus.subscribe("wrapup-closer"), closer.handle, 0.0),
+        (bus.subscribe("wrapup-closer"), close, 0.0),
     ]
     live = LivePath(uow, center, hub, projector, presence, service, subscriptions)
-    await resume(live)
+    if cluster is not None:
+        await cluster.ready(center)  # caught up with the log, the queues above applied
+    if founder:
+        await resume(live)
     return live
 
 

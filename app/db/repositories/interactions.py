@@ -209,6 +209,16 @@ class InteractionRepository:
         stmt = select(Interaction).where(Interaction.status.in_(("queued", "offered", "active")))
         return list((await self.session.execute(stmt.order_by(Interaction.id))).scalars())
 
+    async def never_routed(self, before: datetime) -> list[Interaction]:
+        """Queued contacts created before ``before`` that no routing event ever reached:
+        shared mode's orphans (their process died between the row and the routing)."""
+        stmt = select(Interaction).where(
+            Interaction.status == "queued",
+            Interaction.last_event_seq.is_(None),
+            Interaction.created_at < before,
+        )
+        return list((await self.session.execute(stmt.order_by(Interaction.id))).scalars())
+
     async def awaiting_wrapup(self, agent_id: int) -> list[Interaction]:
         stmt = select(Interaction).where(
             Interaction.agent_id == agent_id, Interaction.status == "wrapup"
