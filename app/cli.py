@@ -52,6 +52,15 @@ def serve(
 
     overrides = {k: v for k, v in (("http_host", host), ("http_port", port)) if v is not None}
     settings = _settings(**overrides)
+    from app.preflight import PreflightError, check_shared_mode
+
+    try:  # before anything listens: a half-configured shared mode must not start at all
+        check_shared_mode(settings)
+    except PreflightError as exc:
+        from rich.markup import escape
+
+        console.print(f"[red]cannot start:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(3) from None
     if settings.sip_enabled is None:  # SIP is on for a server unless turned off
         settings = settings.model_copy(update={"sip_enabled": True})
     if settings.log_format == "json":  # one JSON object per line (docs/operations.md)

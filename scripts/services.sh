@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure what the tests need is here and running: PostgreSQL and Redis (and, for the browser
-# and SIP tests, Debian's chromium and sipp). Uses running services as they are; starts stopped
-# ones; installs missing ones from Debian's packages. Touches nothing else.
+# and SIP tests, Debian's chromium and sipp; for the cluster tests, haproxy and kamailio). Uses
+# running services as they are; starts stopped ones; installs missing ones from Debian's
+# packages. Touches nothing else.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 APT_UPDATED=0
@@ -52,4 +53,19 @@ fi
 if [ "${HOTLINE_NEED_SIPP:-1}" = 1 ] && ! command -v sipp >/dev/null 2>&1; then
   echo "services: installing sipp (sip-tester)"
   apt_install sip-tester
+fi
+# The front ends of a cluster (deploy/, scripts/cluster.sh, tests/cluster/): only installed,
+# never started here; each cluster runs its own.
+if [ "${HOTLINE_NEED_FRONT_ENDS:-1}" = 1 ]; then
+  missing=()
+  [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  [ -x /usr/sbin/kamailio ] || command -v kamailio >/dev/null 2>&1 || missing+=(kamailio)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "services: installing ${missing[*]}"
+    apt_install "${missing[@]}"
+    # Debian's packages enable their own system services; the cluster runs its own copies.
+    for svc in "${missing[@]}"; do
+      service "$svc" stop >/dev/null 2>&1 || true
+    done
+  fi
 fi
