@@ -18,6 +18,7 @@ from config.settings import Settings
 if TYPE_CHECKING:
     import asyncio
 
+    from app.care.service import CareService
     from app.chat.service import ChatService
     from app.contacts.center import ContactCenter
     from app.contacts.console_config import ConsoleConfig
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from app.contacts.projector import InteractionProjector
     from app.contacts.scheduled_callbacks import ScheduledCallbacks
     from app.contacts.service import ContactCenterService
+    from app.promises.escalation import PromiseEscalator
     from app.supervisor.feed import SupervisorFeed
     from app.telephony.pbx import PbxCalls
 
@@ -50,6 +52,10 @@ class Hotline:
     chat: ChatService | None = None  # the chat channel (app/chat, docs/chat.md)
     # Callbacks promised in wrap-up, made at their time (app/contacts/scheduled_callbacks.py).
     callbacks: ScheduledCallbacks | None = None
+    # Care and win-back work (app/care, docs/care.md).
+    care: CareService | None = None
+    # Promises past due escalated to supervisors (app/promises, docs/promises.md).
+    promises: PromiseEscalator | None = None
     # Built from the settings (app/auth/throttle.py, app/staff/accounts.py).
     logins: LoginGuard = field(init=False)
     accounts: AccountCache = field(init=False)

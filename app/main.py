@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app.api import (
     auth,
+    care,
     chat,
     complaints,
     contacts,
@@ -22,6 +23,7 @@ from app.api import (
     metrics,
     pages,
     prometheus,
+    promises,
     reports,
     routing_policy,
     simulations,
@@ -34,6 +36,8 @@ from app.api import (
     ws_supervisor,
 )
 from app.auth.redaction import install_token_redaction
+from app.care.config import load_care_config
+from app.care.service import CareService
 from app.chat.config import load_chat_config
 from app.chat.mail import TranscriptMailer, smtp_from_settings
 from app.chat.rooms import Rooms
@@ -51,6 +55,7 @@ from app.input_guard import InputGuard
 from app.limits import BodySizeLimit
 from app.observability.loop_lag import LoopLagMonitor
 from app.observability.middleware import LogContextMiddleware
+from app.promises.escalation import PromiseEscalator
 from app.supervisor.config import load_supervisor_config
 from app.supervisor.feed import SupervisorFeed
 from app.telephony import start_telephony
@@ -70,10 +75,25 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # Config files first: a bad one stops start-up with its message, before anything opens.
         valuation = Valuation(load_grading_config(settings.grades_file))
         console = load_console_config(settings.console_file)
+        # Care rules (docs/care.md); the win-back's drift reasons reach the console with it.
+        care_config = load_care_config(settings.care_file)
+        console = console.model_copy(update={"drift_reasons": care_config.drift_reasons})
         floor_config = load_supervisor_config(settings.supervisor_file)
         chat_config = load_chat_config(settings.chat_file)
         engine = make_engine(settings)
-        live = await build_live_path(settings, make_sessionmaker(engine), console, valuation)
+        cluster = None
+        if settings.redis_url and not settings.is_sqlite:
+            # Shared mode (docs/scale-out.md): one contact center with the other processes
+            # that use this Redis and prefix. (`hotline serve` refuses Redis with SQLite,
+            # app/preflight.py; an app built in process keeps the embedded live path.)
+            from app.shared.cluster import RedisCluster
+
+            cluster = RedisCluster(
+                settings.redis_url, settings.redis_prefix, settings.agent_grace_seconds
+            )
+        live = await build_live_path(
+            settings, make_sessionmaker(engine), console, valuation, cluster=cluster
+        )
         redis = None
         if settings.redis_url:
             import redis.asyncio as aioredis
@@ -127,6 +147,21 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             live.service, live.uow, live.center.clock
         )
         scheduled.start()
+        # Care and win-back tasks: rules on a schedule, held by contact discipline until
+        # they may go, then routed like contacts (channel task; app/care, docs/care.md).
+        care = hotline.care = CareService(live.service, live.uow, care_config, live.center.clock)
+        hotline.tasks.append(start_subscriber(live.center.bus.subscribe("care"), care.handle))
+        if settings.care_enabled:
+            care.start()
+        # Promises past due escalate once to their owner's supervisors; each pass also
+        # refreshes the wallboard's overdue panel (app/promises, docs/promises.md).
+        promises = hotline.promises = PromiseEscalator(
+            live.uow,
+            live.center.clock,
+            settings.promise_check_seconds,
+            after_pass=supervisor.refresh_doctrine,
+        )
+        promises.start()
         app.state.hotline = hotline
         # Event-loop lag for /metrics (docs/operations.md); cancelled with the other tasks.
         app.state.loop_lag = LoopLagMonitor()
@@ -141,16 +176,20 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             if telephony is not None:
                 await telephony.stop()
             await scheduled.stop()
+            await promises.stop()
+            await care.stop()
             supervisor.stop()
             supervisor.disconnect_all()
             pbx.stop()  # held route requests answer now
             chat_rooms.close_all()  # customers' pages resume on their own (1012)
+            await chat.close()  # queued messages and receipts held in memory are written
             if chat.mailer is not None:
                 await chat.mailer.close()  # mails still being retried are dropped
             await live.presence.stop()
             await live.center.stop()
             # Let the record catch up with what routing did, then stop the subscribers.
             await live.projector.reached(live.center.bus.last_seq, timeout=5.0)
+            await live.center.close()  # shared mode: the lease goes to another process now
             for task in hotline.tasks:
                 task.cancel()
             for task in hotline.tasks:
@@ -174,6 +213,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     for module in (
         health,
         auth,
+        care,
         customers,
         contacts,
         complaints,
@@ -192,6 +232,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         ws_supervisor,
         chat,
         prometheus,
+        promises,
         pages,
     ):
         app.include_router(module.router)

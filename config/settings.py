@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     routing_file: Path = CONFIG_DIR / "routing.yaml"
     grades_file: Path = CONFIG_DIR / "grades.yaml"
     console_file: Path = CONFIG_DIR / "console.yaml"
+    # Care and win-back rules, reason codes and contact discipline (docs/care.md).
+    care_file: Path = CONFIG_DIR / "care.yaml"
+    # Off: no care rules run (tests that do not test them, a standby process).
+    care_enabled: bool = True
     # The supervisor feed and wallboard: service-level targets per grade, value at risk, the
     # day's time zone, coalescing (docs/supervisor.md).
     supervisor_file: Path = CONFIG_DIR / "supervisor.yaml"
@@ -90,6 +94,11 @@ class Settings(BaseSettings):
     # of console.yaml's) when the agent had chosen none.
     wrapup_default_disposition: str = "follow_up"
     complaint_deadline_hours: float = Field(24.0, gt=0)
+    # A complaint owes a first answer (acknowledgement) sooner than its resolution
+    # (docs/promises.md); capped at complaint_deadline_hours.
+    complaint_first_answer_hours: float = Field(24.0, gt=0)
+    # How often the server looks for promises past due to escalate (docs/promises.md).
+    promise_check_seconds: float = Field(60.0, gt=0)
     # The chat channel (docs/chat.md): topics, hours, limits, canned replies; and the secret
     # the company's website signs customer identity tokens with (empty: no signed sign-in).
     chat_file: Path = CONFIG_DIR / "chat.yaml"

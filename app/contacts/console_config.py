@@ -23,6 +23,9 @@ class ConsoleConfig(BaseModel):
     dispositions: list[Choice] = Field(min_length=1)
     break_reasons: list[Choice] = Field(min_length=1)
     complaint_categories: list[Choice] = Field(min_length=1)
+    # Why a customer drifted, asked in a win-back task's wrap-up: config/care.yaml's
+    # ``drift_reasons``, set at start-up (docs/care.md).
+    drift_reasons: list[Choice] = []
 
     def codes(self, kind: str) -> set[str]:
         return {c.code for c in getattr(self, kind)}

@@ -26,6 +26,7 @@ from typing import Any
 
 from app.contacts.commands import Arrive
 from app.contacts.service import ContactCenterService
+from app.db.repositories.care import CareRepository
 from app.db.repositories.today import TodayRepository
 from app.db.uow import UnitOfWork
 from app.errors import DomainError
@@ -74,8 +75,13 @@ class ScheduledCallbacks:
         now = datetime.fromtimestamp(self.clock(), UTC)
         async with self.uow() as uow:
             rows = await TodayRepository(uow.session).due_callbacks(now, BATCH)
+            # Contact discipline (docs/care.md): a customer who asked not to be called is
+            # not; the callback stays due, and is made once the opt-out is lifted.
+            opt_outs = await CareRepository(uow.session).opt_outs({r.customer_id for r in rows})
         made: list[str] = []
         for row in rows:
+            if opt_outs.get(row.customer_id, (False, False))[0]:
+                continue
             contact_id = await self._make(row, now)
             if contact_id is not None:
                 made.append(contact_id)

@@ -16,9 +16,10 @@ from pydantic import (
 )
 
 from app.interactions.schemas import InteractionOut
+from app.promises.schemas import WrapupPromise
 from app.schemas import Input, Output, small_mapping
 
-Channel = Literal["voice", "chat"]
+Channel = Literal["voice", "chat", "task"]
 MAX_CONTACT_DIGITS = 18  # every 18-digit number fits the 64-bit id column
 
 
@@ -95,12 +96,28 @@ class ComplaintInWrapup(Input):
     description: str = Field(min_length=1, max_length=10_000)
 
 
+class TaskOutcomeIn(Input):
+    """A care task's outcome (docs/care.md): for a win-back, why the customer drifted (a
+    code of care.yaml's ``drift_reasons``), the offer made and whether they came back; for
+    a follow-up, whether the customer is satisfied (and a 1-5 rating, if they gave one)."""
+
+    reached: bool = True
+    drift_reason: str | None = Field(None, min_length=1, max_length=64)
+    offer: str | None = Field(None, max_length=2000)
+    won_back: bool | None = None
+    satisfied: bool | None = None
+    rating: int | None = Field(None, ge=1, le=5)
+
+
 class WrapupIn(Input):
     contact_id: ContactId
     disposition: str = Field(min_length=1, max_length=64)
     notes: str = Field("", max_length=10_000)
     complaint: ComplaintInWrapup | None = None
     callback_at: datetime | None = None
+    task_outcome: TaskOutcomeIn | None = None  # care tasks only (channel task)
+    # Promises made to the customer on this contact (docs/promises.md).
+    promises: list[WrapupPromise] = Field(default_factory=list, max_length=10)
 
     @field_validator("callback_at")
     @classmethod

@@ -226,7 +226,14 @@ async def mark_callback_done(
     repo = TodayRepository(uow.session)
     row = await repo.callback(interaction_id)
     attributes = dict(row.attributes or {}) if row is not None else {}
-    if row is None or row.agent_id != agent_id or CALLBACK_AT not in attributes:
+    # Whose it is: the reassigned owner (docs/promises.md) or the agent of the contact.
+    owner = attributes.get("_callback_owner")
+    mine = (
+        str(owner) == str(agent_id)
+        if owner is not None
+        else row is not None and row.agent_id == agent_id
+    )
+    if row is None or not mine or CALLBACK_AT not in attributes:
         raise NotFound(f"callback {interaction_id} is not one of yours")
     if attributes.get(CALLBACK_DONE_AT) is not None:
         raise Conflict(f"callback {interaction_id} is already done")

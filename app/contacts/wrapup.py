@@ -19,6 +19,7 @@ from app.complaints.schemas import ComplaintCreate
 from app.complaints.service import open_complaint
 from app.contacts.console_config import ConsoleConfig
 from app.contacts.schemas import ComplaintInWrapup, WrapupIn
+from app.contacts.task_outcome import record_task_outcome
 from app.customers.valuation import Valuation
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
@@ -27,6 +28,8 @@ from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.events import Event
 from app.events.names import AGENT_WRAPUP_ENDED, CONTACT_WRAPPED_UP
+from app.promises.schemas import PromiseIn
+from app.promises.service import make_promise
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,25 @@ async def save_wrapup(
         await repo.set_attributes(key, {**row.attributes, **callback})
         # Made at its time by the server (app/contacts/scheduled_callbacks.py).
         await TodayRepository(uow.session).schedule_callback(key, data.callback_at)
+    # A care task's outcome, in the same transaction (a bad reason code refuses the whole
+    # wrap-up); nothing for other contacts.
+    await record_task_outcome(uow, row, data.task_outcome, console, at)
+    # Promises made on this contact, owned by the agent unless they named a colleague.
+    if data.promises and row.customer_id is None:
+        raise Invalid("a promise needs a known customer; this contact has none", field="promises")
+    for promise in data.promises:
+        await make_promise(
+            uow,
+            row.customer_id,
+            PromiseIn(
+                text=promise.text,
+                due_at=promise.due_at,
+                owner_id=promise.owner_id,
+                interaction_id=row.id,
+            ),
+            actor,
+            at,
+        )
     complaint_id = None
     if data.complaint is not None:
         complaint = await open_complaint(

@@ -24,3 +24,16 @@ CHAT_MESSAGE = "chat.message"
 CHAT_RECEIPT = "chat.receipt"
 CHAT_RATED = "chat.rated"
 CHAT_CALLBACK = "chat.callback_requested"
+# Care and win-back work (docs/care.md): a rule made a task, a task waits (discipline), a
+# task's wrap-up recorded its outcome.
+CARE_TASK_MADE = "care.task_made"
+CARE_TASK_HELD = "care.task_held"
+CARE_TASK_DONE = "care.task_done"
+# Promises and complaints as the CRM doctrine treats them (docs/promises.md): a promise made,
+# kept, broken, escalated to its owner's supervisors once past due; a complaint's status moved.
+PROMISE_MADE = "promise.made"
+PROMISE_KEPT = "promise.kept"
+PROMISE_BROKEN = "promise.broken"
+PROMISE_ESCALATED = "promise.escalated"
+COMPLAINT_CHANGED = "complaint.changed"
+AGENT_REASSIGNED = "agent.reassigned"

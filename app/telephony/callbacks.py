@@ -36,6 +36,7 @@ from app.contacts.hub import AgentHub
 from app.contacts.messages import assigned_message
 from app.contacts.notifier import load_cards
 from app.contacts.service import ContactCenterService
+from app.db.repositories.care import CareRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
@@ -166,7 +167,15 @@ class Callbacks:
             return
         async with self.uow() as uow:
             found = await InteractionRepository(uow.session).get(int(cid))
-        if found is not None:
+            # Contact discipline (docs/care.md): a customer who asked not to be called is
+            # not dialled; the agent gets the contact and reaches them another way.
+            opted_out = (
+                found is not None
+                and (await CareRepository(uow.session).opt_outs({found.customer_id})).get(
+                    found.customer_id, (False, False)
+                )[0]
+            )
+        if found is not None and not opted_out:
             self._follow_record(cid, found.attributes or {})
 
     async def restore(self) -> int:

@@ -18,10 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-# INTEGRATION-TEMP: follows whichever of 0011-0013 exists while they are being written.
-down_revision: str | None = max(
-    p.name[:4] for p in __import__("pathlib").Path(__file__).parent.glob("001[123]_*.py")
-)
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,12 +1,14 @@
 from .agent_states import AgentStateRow
 from .audit import AuditEntry
 from .base import Base
+from .care import CareTask
 from .chat import ChatConversation, ChatMessage
 from .complaints import Complaint, ComplaintTransition
 from .customers import Customer, CustomerIdentity, Transaction
 from .events import EventCursor
 from .interactions import Interaction
 from .pbx import PbxCall, PbxEvent, PbxKey
+from .promises import Promise
 from .staff import Agent, Queue
 from .values import CustomerValueRow, GradeChange, GradeOverrideRow, GradingSnapshot
 
@@ -15,6 +17,7 @@ __all__ = [
     "AgentStateRow",
     "AuditEntry",
     "Base",
+    "CareTask",
     "ChatConversation",
     "ChatMessage",
     "Complaint",
@@ -30,6 +33,7 @@ __all__ = [
     "PbxCall",
     "PbxEvent",
     "PbxKey",
+    "Promise",
     "Queue",
     "Transaction",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Customer, Interaction
 from app.db.repositories.customers import first_phone
+from app.db.repositories.reassignment import callback_owned_by
 
 CALLBACK_AT = "_callback_at"
 CALLBACK_DONE_AT = "_callback_done_at"
@@ -71,7 +72,8 @@ class TodayRepository:
             )
             .join(Customer, Customer.id == Interaction.customer_id)
             .where(
-                Interaction.agent_id == agent_id,
+                # Theirs from their contact, or reassigned to them (docs/promises.md).
+                callback_owned_by(agent_id),  # type: ignore[arg-type]
                 _callback_at.is_not(None),
                 _callback_done.is_(None),
             )
@@ -97,7 +99,7 @@ class TodayRepository:
             update(Interaction)
             .where(
                 Interaction.id == interaction_id,
-                Interaction.agent_id == agent_id,
+                callback_owned_by(agent_id),  # type: ignore[arg-type]
                 _callback_at.is_not(None),
                 _callback_done.is_(None),
             )

@@ -69,6 +69,14 @@ EN: dict[str, str] = {
     "why.wrapup": "in wrap-up",
     "channel.voice": "voice",
     "channel.chat": "chat",
+    "channel.task": "tasks",
+    # care tasks held back by contact discipline (docs/care.md)
+    "care.held.do_not_call": "waits: the customer asked not to be called",
+    "care.held.do_not_message": "waits: the customer asked not to get messages",
+    "care.held.open_complaint": "waits: no selling while the customer's complaint is open",
+    "care.held.overdue_promise": "waits: no selling while a promise to the customer is overdue",
+    "care.held.cap": "waits: {count} outbound contacts in {days:g} days already (the cap is {cap})",
+    "care.held.not_routable": "waits: cannot be routed ({error})",
     # cancelled offers
     "cancel.no_answer": "no answer within {seconds:g} s",
     "cancel.customer_left": "customer left ({reason})",
@@ -124,6 +132,7 @@ EN: dict[str, str] = {
     "clv.none": "CLV 0: no purchase history",
     # lifecycle
     "stage.prospect": "{stage}: no purchases yet",
+    "stage.won_back": "{stage}: won back by an agent {ago} ago, no purchase since yet",
     "stage.lapsed": "{stage}: no purchase for {ago}, {x:.1f}× the usual interval of {interval}",
     "stage.trend": (
         "{recent} {recent:|purchase|purchases} in the last {window} days vs {base} in the "
@@ -145,5 +154,6 @@ EN: dict[str, str] = {
     "churn.decline": "declining against own history",
     "churn.open": "{n} open complaint(s)",
     "churn.complaints": "{n} complaint(s) in 12 months",
+    "churn.promises": "{n} broken promise(s) in 12 months",
     "churn.ratings": "{low} of {count} ratings <= {max}",
 }

@@ -59,6 +59,14 @@ ZH: dict[str, str] = {
     "why.wrapup": "话后处理中",
     "channel.voice": "电话",
     "channel.chat": "在线会话",
+    "channel.task": "外呼任务",
+    # care tasks held back by contact discipline (docs/care.md)
+    "care.held.do_not_call": "等待中：客户要求不接听外呼电话",
+    "care.held.do_not_message": "等待中：客户要求不接收消息",
+    "care.held.open_complaint": "等待中：客户投诉未解决，暂不推销",
+    "care.held.overdue_promise": "等待中：对客户的承诺已逾期，暂不推销",
+    "care.held.cap": "等待中：{days:g} 天内已外呼联系 {count} 次（上限 {cap} 次）",
+    "care.held.not_routable": "等待中：无法分配（{error}）",
     "cancel.no_answer": "{seconds:g} 秒内未应答",
     "cancel.customer_left": "客户已离开（{reason}）",
     "cancel.break": "坐席已转为小休",
@@ -104,6 +112,7 @@ ZH: dict[str, str] = {
     ),
     "clv.none": "客户终身价值 0：尚无购买记录",
     "stage.prospect": "{stage}：尚无购买记录",
+    "stage.won_back": "{stage}：{ago}前已由客服挽回，此后尚未购买",
     "stage.lapsed": "{stage}：已 {ago}未购买，是通常购买间隔 {interval}的 {x:.1f} 倍",
     "stage.trend": (
         "近 {window} 天购买 {recent} 次，此前 {observed:.0f} 天购买 {base} 次"
@@ -122,5 +131,6 @@ ZH: dict[str, str] = {
     "churn.decline": "与自身历史相比呈下降趋势",
     "churn.open": "{n} 件投诉未结",
     "churn.complaints": "近 12 个月投诉 {n} 次",
+    "churn.promises": "近 12 个月失信承诺 {n} 次",
     "churn.ratings": "{count} 次评价中有 {low} 次不高于 {max} 分",
 }

@@ -71,9 +71,14 @@ export class OfferCard {
             h("h2", { id: headingId, class: "offer-name" }, name ? h("span", { text: name }) : tx("offer.new_customer")),
             value ? gradeBadge(value.grade, said(value, "grade_reason")) : customer?.customer?.is_prospect ? gradeBadge("prospect") : null,
             value ? h("span", { class: `badge lc lc-${value.lifecycle}` }, tx(`lifecycle.${value.lifecycle}`)) : null,
+            customer?.open_promises?.length
+              ? h("span", { class: `badge ${customer.open_promises.some((p) => p.overdue) ? "tag-danger" : "tag-warn"}` }, icon("clock", 12), tx("profile.open_promises"), ` ${customer.open_promises.length}`)
+              : null,
             customer?.open_complaints?.length
               ? h("span", { class: "badge tag-warn" }, icon("alert", 12), tx("profile.open_complaints"), ` ${customer.open_complaints.length}`)
               : null,
+            customer?.customer?.do_not_call ? h("span", { class: "badge tag-danger", i18n: "profile.do_not_call" }) : null,
+            customer?.customer?.do_not_message ? h("span", { class: "badge tag-danger", i18n: "profile.do_not_message" }) : null,
           ),
           value?.grade_reason ? h("p", { class: "offer-grade-reason", label: said(value, "grade_reason") }) : null,
           contactFacts(contact, explanation),

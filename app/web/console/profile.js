@@ -97,6 +97,8 @@ export function renderProfile(profile, opts = {}) {
   if (v?.override) badges.append(h("span", { class: "badge", i18n: "profile.grade_manual" }));
   if (c.is_prospect && v) badges.append(h("span", { class: "badge", i18n: "profile.prospect" }));
   if (c.do_not_contact) badges.append(h("span", { class: "badge tag-danger", i18n: "profile.do_not_contact" }));
+  if (c.do_not_call) badges.append(h("span", { class: "badge tag-danger", i18n: "profile.do_not_call" }));
+  if (c.do_not_message) badges.append(h("span", { class: "badge tag-danger", i18n: "profile.do_not_message" }));
 
   const head = h(
     "header",
@@ -118,6 +120,10 @@ export function renderProfile(profile, opts = {}) {
     v ? h("p", { class: "pf-reason", label: said(v, "grade_reason") }) : null,
   );
   root.append(head);
+  // Open promises first of all (docs/promises.md): what the centre owes this customer.
+  if (profile.open_promises?.length) {
+    root.append(section("profile.open_promises", profile.open_promises.length, promiseList(profile.open_promises, opts.onSettlePromise)));
+  }
 
   if (v) {
     const level = churnLevel(v.churn_risk);
@@ -278,6 +284,45 @@ export function dueNode(c) {
   );
 }
 
+/** Open promises, soonest due first; past due ones highlighted. onSettle(id, "kept"|"broken"),
+ * when given, adds the buttons that settle one. */
+export function promiseList(items, onSettle) {
+  if (!items.length) return h("p", { class: "empty-line", i18n: "profile.no_promises" });
+  return h(
+    "ul",
+    { class: "complaints promises" },
+    items.map((p) => {
+      const overdue = p.overdue || Date.parse(p.due_at) < Date.now();
+      return h(
+        "li",
+        { class: `cp-item pr-item ${overdue ? "cp-overdue" : ""}`, "data-promise-id": p.id },
+        h(
+          "div",
+          { class: "cp-top" },
+          h("strong", { text: p.text, title: p.text }),
+          h(
+            "span",
+            { class: `due ${overdue ? "due-over" : ""}`, title: formatDate(p.due_at) },
+            icon("clock", 12),
+            " ",
+            overdue ? tx("promise.overdue") : tx("promise.due", { t: formatDate(p.due_at) }),
+          ),
+        ),
+        h(
+          "div",
+          { class: "cp-meta faint" },
+          p.owner_id != null ? who(p.owner_id, p.owner_name) : null,
+          onSettle
+            ? ["kept", "broken"].map((outcome) =>
+                h("button", { class: "btn btn-sm btn-ghost", type: "button", onclick: () => onSettle(p.id, outcome) }, tx(`promise.mark_${outcome}`)),
+              )
+            : null,
+        ),
+      );
+    }),
+  );
+}
+
 export function complaintList(items, emptyKey) {
   if (!items.length) return h("p", { class: "empty-line", i18n: emptyKey });
   return h(
@@ -311,7 +356,7 @@ export function complaintList(items, emptyKey) {
 
 // What a callback contact's attributes say (docs/telephony.md, "Callbacks"), shown as one
 // line in the agent's words instead of raw keys.
-const CALLBACK_KEYS = new Set(["callback", "callback_of", "callback_number", "callback_to", "callback_due", "callback_by", "callback_error", "callback_agent_uri", "requested_via"]);
+const CALLBACK_KEYS = new Set(["callback", "callback_of", "callback_number", "callback_to", "callback_due", "callback_by", "callback_error", "callback_agent_uri", "requested_via", "callback_opt_out"]);
 const CALLBACK_STATES = new Set(["requested", "scheduled", "abandoned", "connected", "failed", "unconfirmed"]);
 
 function callbackLine(a) {
@@ -326,6 +371,7 @@ function callbackLine(a) {
     a.requested_via === "chat" ? h("span", { class: "faint" }, " · ", tx("callback.via_chat")) : null,
     a.callback_by ? h("span", { class: "faint" }, " · ", String(a.callback_by)) : null,
     a.callback_error ? h("span", { class: "callback-error" }, " · ", String(a.callback_error)) : null,
+    a.callback_opt_out ? h("span", { class: "callback-error" }, " · ", tx("callback.opt_out")) : null,
   );
 }
 
@@ -379,7 +425,13 @@ export function contactFacts(contact, explanation) {
   }
   const callback = callbackLine(contact.attributes || {});
   if (callback) add("offer.callback", callback);
-  const attrs = Object.entries(contact.attributes || {}).filter(([k]) => !CALLBACK_KEYS.has(k));
+  // A care task (docs/care.md): what to do, in the agent's language, and when it is due.
+  const a = contact.attributes || {};
+  if (contact.channel === "task") {
+    add("offer.task", h("b", { class: "task-text", label: { code: a.care_kind || "", label_en: a.care_text_en || "", label_zh: a.care_text_zh || a.care_text_en || "" } }));
+    if (a.care_due) add("offer.task_due", timeEl(a.care_due));
+  }
+  const attrs = Object.entries(a).filter(([k]) => !CALLBACK_KEYS.has(k) && !k.startsWith("care_"));
   if (attrs.length) {
     add(
       "offer.entered",

@@ -1,6 +1,6 @@
 // Customers: search by phone, e-mail or name, and the full record (profile, every contact,
 // every complaint).
-import { get, query } from "../shared/api.js";
+import { api, get, query } from "../shared/api.js";
 import { fill, h, setText, tx } from "../shared/dom.js";
 import { icon } from "../shared/icons.js";
 import { errorToast } from "../shared/toast.js";
@@ -177,7 +177,7 @@ export class CustomersView {
       h(
         "div",
         { class: "record", "data-customer-id": customerId },
-        h("div", { class: "record-head" }, renderProfile(profile, { withLists: false }), h("div", { class: "record-tools" }, refresh)),
+        h("div", { class: "record-head" }, renderProfile(profile, { withLists: false, onSettlePromise: (id, outcome) => this.settle(customerId, id, outcome) }), h("div", { class: "record-tools" }, refresh, this.optOuts(profile.customer))),
         h(
           "div",
           { class: "record-grid" },
@@ -186,6 +186,35 @@ export class CustomersView {
         ),
       ),
     );
+  }
+
+  /** Mark a promise kept or broken (docs/promises.md), then show the record again. */
+  async settle(customerId, promiseId, outcome) {
+    try {
+      await api("POST", `/api/promises/${promiseId}/${outcome}`, {});
+    } catch (err) {
+      errorToast(err);
+    }
+    this.open(customerId);
+  }
+
+  /** Per-channel opt-outs (docs/promises.md), edited here; the record's version guards them. */
+  optOuts(c) {
+    const box = (field) => {
+      const input = h("input", { type: "checkbox", name: field });
+      input.checked = !!c[field];
+      input.addEventListener("change", async () => {
+        input.disabled = true;
+        try {
+          await api("PATCH", `/api/customers/${c.id}`, { [field]: input.checked, version: c.version });
+        } catch (err) {
+          errorToast(err);
+        }
+        this.open(c.id);
+      });
+      return h("label", { class: "check" }, input, tx(`profile.${field}`));
+    };
+    return h("div", { class: "record-optouts" }, box("do_not_call"), box("do_not_message"));
   }
 
   focus() {

@@ -63,6 +63,7 @@ export const catalog = {
   dispositions: () => store.hello?.dispositions || [],
   breakReasons: () => store.hello?.break_reasons || [],
   categories: () => store.hello?.complaint_categories || [],
+  driftReasons: () => store.hello?.drift_reasons || [],
   queue: (name) => named("queue", name, null, store.queues.get(name)?.display_name),
 };
 

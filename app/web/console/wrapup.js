@@ -1,4 +1,5 @@
-// The wrap-up form: outcome (disposition), notes, an optional complaint and callback.
+// The wrap-up form: outcome (disposition), notes, an optional complaint and callback; for a
+// care task (channel "task", docs/care.md) the task's outcome too.
 import { fill, h, setAttrText, setText, tx } from "../shared/dom.js";
 import { catalog, store } from "./store.js";
 
@@ -94,6 +95,28 @@ export class WrapupForm {
       h("div", { class: "field" }, h("label", { for: fid("cb-at"), i18n: "wrapup.callback_at" }), this.callbackAt),
     );
 
+    // A promise made to the customer (docs/promises.md): what, due by when; owned by this
+    // agent. Not part of the server's draft: it is typed and sent with the wrap-up.
+    this.promiseOn = h("input", { type: "checkbox", id: fid("pr-on"), name: "promise" });
+    this.promiseText = h("input", { type: "text", id: fid("pr-text"), name: "promise_text", maxlength: "2000" });
+    this.promiseDue = h("input", { type: "datetime-local", id: fid("pr-due"), name: "promise_due" });
+    this.promiseDue.value = defaultCallback();
+    this.promiseBox = h(
+      "div",
+      { class: "wu-sub wu-row", hidden: true },
+      h("div", { class: "field" }, h("label", { for: fid("pr-text"), i18n: "wrapup.promise_text" }), this.promiseText),
+      h("div", { class: "field" }, h("label", { for: fid("pr-due"), i18n: "wrapup.promise_due" }), this.promiseDue),
+    );
+    this.promiseOn.addEventListener("change", () => {
+      this.promiseBox.hidden = !this.promiseOn.checked;
+    });
+
+    // A care task's outcome, asked by the task's kind (win-back: why and the offer; follow-up:
+    // satisfied or not).
+    const contact = record.contact || {};
+    this.taskKind = contact.channel === "task" ? String(contact.attributes?.care_kind || "") : null;
+    this.taskBox = this.taskKind === null ? null : this.buildTask(fid, draft);
+
     this.errorEl = h("p", { class: "form-error", role: "alert" });
     this.draftHint = h("span", { class: "hint faint wu-draft", role: "status" });
     // More time for the wrap-up, up to the configured maximum (the server says when reached).
@@ -116,6 +139,9 @@ export class WrapupForm {
       this.complaintBox,
       h("div", { class: "wu-toggles" }, h("label", { class: "check", for: fid("cb-on") }, this.callbackOn, tx("wrapup.callback"))),
       this.callbackBox,
+      h("div", { class: "wu-toggles" }, h("label", { class: "check", for: fid("pr-on") }, this.promiseOn, tx("wrapup.promises"))),
+      this.promiseBox,
+      this.taskBox,
       this.errorEl,
       h("div", { class: "wu-actions" }, this.draftHint, this.moreBtn, this.submitBtn),
     );
@@ -134,6 +160,46 @@ export class WrapupForm {
     });
   }
 
+  buildTask(fid, draft) {
+    const t = (draft.task = draft.task || { reached: true, drift_reason: "", offer: "", won_back: false, satisfied: "" });
+    this.reached = h("input", { type: "checkbox", id: fid("tk-reached"), name: "reached" });
+    this.reached.checked = t.reached;
+    const parts = [h("div", { class: "wu-toggles" }, h("label", { class: "check", for: fid("tk-reached") }, this.reached, tx("wrapup.task_reached")))];
+    if (this.taskKind === "win_back") {
+      this.drift = h("select", { id: fid("tk-drift"), name: "drift_reason" });
+      this.fillDrift();
+      this.offer = h("input", { type: "text", id: fid("tk-offer"), name: "offer", maxlength: 2000 });
+      this.offer.value = t.offer;
+      this.wonBack = h("input", { type: "checkbox", id: fid("tk-won"), name: "won_back" });
+      this.wonBack.checked = t.won_back;
+      parts.push(
+        h(
+          "div",
+          { class: "wu-row" },
+          h("div", { class: "field" }, h("label", { for: fid("tk-drift"), i18n: "wrapup.drift_reason" }), this.drift),
+          h("div", { class: "field" }, h("label", { for: fid("tk-offer"), i18n: "wrapup.offer" }), this.offer),
+        ),
+        h("div", { class: "wu-toggles" }, h("label", { class: "check", for: fid("tk-won") }, this.wonBack, tx("wrapup.won_back"))),
+      );
+    } else if (this.taskKind === "follow_up") {
+      this.satisfied = h(
+        "div",
+        { class: "seg", role: "radiogroup", "aria-labelledby": fid("tk-sat-l") },
+        ["yes", "no"].map((v) =>
+          h("label", { class: "seg-opt" }, h("input", { type: "radio", name: `sat-${this.record.id}`, value: v, checked: t.satisfied === v }), tx(`wrapup.satisfied_${v}`)),
+        ),
+      );
+      parts.push(h("div", { class: "field" }, h("span", { class: "label", id: fid("tk-sat-l"), i18n: "wrapup.satisfied" }), this.satisfied));
+    }
+    return h("fieldset", { class: "wu-sub wu-task" }, h("legend", { i18n: "wrapup.task" }), parts);
+  }
+
+  fillDrift() {
+    if (!this.drift) return;
+    fill(this.drift, h("option", { value: "", i18n: "wrapup.choose" }), catalog.driftReasons().map((x) => h("option", { value: x.code, label: x })));
+    this.drift.value = this.record.draft.task?.drift_reason || "";
+  }
+
   /** "+60 s": the step comes from hello (a form restored before hello is relabelled). */
   labelMore() {
     const step = Math.round(store.hello?.wrapup_extend_seconds || 60);
@@ -149,6 +215,7 @@ export class WrapupForm {
     fill(this.category, h("option", { value: "", i18n: "wrapup.choose" }), catalog.categories().map((x) => h("option", { value: x.code, label: x })));
     this.disposition.value = d.disposition;
     this.category.value = d.complaint.category;
+    this.fillDrift();
   }
 
   sync() {
@@ -163,6 +230,16 @@ export class WrapupForm {
     d.callback.at = this.callbackAt.value;
     this.complaintBox.hidden = !d.complaint.on;
     this.callbackBox.hidden = !d.callback.on;
+    if (this.taskBox) {
+      const t = d.task;
+      t.reached = this.reached.checked;
+      if (this.drift) {
+        t.drift_reason = this.drift.value;
+        t.offer = this.offer.value;
+        t.won_back = this.wonBack.checked;
+      }
+      if (this.satisfied) t.satisfied = this.satisfied.querySelector("input:checked")?.value || "";
+    }
     for (const el of this.el.querySelectorAll("[aria-invalid]")) {
       if (el.value) el.removeAttribute("aria-invalid");
     }
@@ -188,7 +265,9 @@ export class WrapupForm {
 
   /** A draft the server holds (saved from another window): into the fields. */
   setDraft(draft, notes) {
+    const task = this.record.draft?.task; // the server's draft does not hold the task's part
     const d = (this.record.draft = draftFromServer(draft));
+    if (task) d.task = task;
     if (typeof notes === "string") this.record.notes = notes;
     this.disposition.value = d.disposition;
     this.category.value = d.complaint.category;
@@ -249,6 +328,30 @@ export class WrapupForm {
         return this.fail(this.callbackAt, "wrapup.need_callback");
       }
       payload.callback_at = at.toISOString();
+    }
+    if (this.promiseOn.checked) {
+      const due = new Date(this.promiseDue.value);
+      const text = this.promiseText.value.trim();
+      if (!text) return this.fail(this.promiseText, "wrapup.need_promise");
+      if (!this.promiseDue.value || Number.isNaN(due.getTime()) || due.getTime() < Date.now()) {
+        return this.fail(this.promiseDue, "wrapup.need_promise");
+      }
+      payload.promises = [{ text, due_at: due.toISOString() }];
+    }
+    if (this.taskBox) {
+      const t = d.task;
+      const outcome = { reached: t.reached };
+      if (this.drift && t.reached) {
+        if (!t.drift_reason) return this.fail(this.drift, "wrapup.need_drift_reason");
+        outcome.drift_reason = t.drift_reason;
+        if (t.offer.trim()) outcome.offer = t.offer.trim();
+        outcome.won_back = t.won_back;
+      }
+      if (this.satisfied && t.reached) {
+        if (!t.satisfied) return this.fail(this.satisfied.querySelector("input"), "wrapup.need_satisfied");
+        outcome.satisfied = t.satisfied === "yes";
+      }
+      payload.task_outcome = outcome;
     }
     if (this.onSubmit(this.record, payload) === false) return false;
     this.sending = true;
