@@ -149,11 +149,16 @@ async def _history(live: LiveServer) -> int:
     async with live.uow() as uow:
         # Not the two who give up live in the test: their rows there stay their own.
         rows = await uow.session.execute(
-            select(CustomerIdentity.customer_id).where(
+            select(CustomerIdentity.value, CustomerIdentity.customer_id).where(
                 CustomerIdentity.value.in_(["+8613800000101", "+8613800000102", "+8613800000103"])
             )
         )
-        customers = [r[0] for r in rows]
+        by_phone = {r[0]: r[1] for r in rows}
+        customers = sorted(by_phone.values())
+        # Bob's billing calls were the VIP's only: a VIP goes by the vip rule, whereas the
+        # ordinary customer calling again would be offered to their last agent first
+        # (repeat-contact), and whether that was Bob hung on the time of day the test ran.
+        billing_customers = [by_phone["+8613800000101"]]
         agents = {r[0]: r[1] for r in await uow.session.execute(select(Agent.username, Agent.id))}
     gone = 0
     span = max(600.0, now - 1200 - start)
@@ -174,7 +179,7 @@ async def _history(live: LiveServer) -> int:
                 talk = rng.uniform(120, 420)
                 uow.session.add(
                     Interaction(
-                        customer_id=rng.choice(customers),
+                        customer_id=rng.choice(billing_customers if agent == "bob" else customers),
                         channel="voice",
                         queue=queue,
                         status="ended",
@@ -243,15 +248,13 @@ async def test_a_supervisor_lands_on_the_wallboard_and_sees_the_floor_live(
     await expect(page.locator(".ag", has_text="Alice")).to_have_attribute("data-state", "available")
 
     # A VIP calls: offered to Alice; the wallboard shows who waits, their grade and rule.
-    # (The agents' sockets wait up to 15 s: Chromium shares the two cores with the server
-    # in the full suite, and 5 s was once too short there.)
     vip = await arrive(live, phones["vip"])
     row = page.locator("#waiting tr", has_text="Wang Lei")
     await expect(row).to_contain_text("VIP")
     await expect(row).to_contain_text("ringing Alice")
-    await alice.expect("offer", within=15)
+    await alice.expect("offer")
     await alice.send("offer.accept", contact_id=vip)
-    await alice.expect("contact.assigned", within=15)
+    await alice.expect("contact.assigned")
     await expect(page.locator(".ag", has_text="Alice")).to_contain_text("Wang Lei")
     await expect(page.locator(".ag", has_text="Alice")).to_have_attribute("data-state", "busy")
     await expect(row).to_have_count(0)
@@ -267,9 +270,9 @@ async def test_a_supervisor_lands_on_the_wallboard_and_sees_the_floor_live(
         )
         assert r.status_code == 200, r.text
     billing = await arrive(live, phones["ordinary"], queue="billing")
-    await bob.expect("offer", within=15)
+    await bob.expect("offer")
     await bob.send("offer.accept", contact_id=billing)
-    await bob.expect("contact.assigned", within=15)
+    await bob.expect("contact.assigned")
 
     await expect(page.locator("#waiting tr")).to_have_count(2)
     await expect(page.locator("#abandoned tr", has_text="Zhou Jie")).to_have_count(1)
@@ -348,7 +351,7 @@ async def test_a_supervisor_acts_from_the_wallboard(live: LiveServer, browser: B
     # Make Carol available from her card: she is offered the raised contact first.
     await page.locator(".ag", has_text="Carol Liu").get_by_role("button").click()
     await page.get_by_role("menuitem", name="Available").click()
-    offer = await carol.expect("offer", within=15)
+    offer = await carol.expect("offer")
     assert offer["customer"]["customer"]["name"] == "Zhao Min"
     ringing = page.locator("#waiting tr", has_text="Zhao Min")
     await expect(ringing).to_contain_text("ringing Carol Liu")
@@ -359,7 +362,7 @@ async def test_a_supervisor_acts_from_the_wallboard(live: LiveServer, browser: B
     assert cancelled["cause"] == "withdrawn"
     await expect(ringing).not_to_contain_text("ringing")
     # She is skipped for that one for a while, not for the other waiting contact.
-    second = await carol.expect("offer", within=15)
+    second = await carol.expect("offer")
     assert second["customer"]["customer"]["name"] == "Sun Yu"
     await expect(page.locator("#waiting tr", has_text="Sun Yu")).to_contain_text("ringing Carol")
     # A break from the menu, with a reason from console.yaml: her open offer goes back.
@@ -391,7 +394,7 @@ async def test_a_supervisor_acts_from_the_wallboard(live: LiveServer, browser: B
     )
     await shot(page, "wallboard-menu-1366-en")
     await page.get_by_role("menuitem", name="Carol Liu").click()
-    directed = await carol.expect("offer", within=15)
+    directed = await carol.expect("offer")
     assert directed["customer"]["customer"]["name"] == "Zhao Min"
     await expect(page.locator("#waiting tr", has_text="Zhao Min")).to_contain_text(
         "ringing Carol Liu"
