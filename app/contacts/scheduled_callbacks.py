@@ -17,8 +17,6 @@ a conditional update, so it is marked once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ from app.db.repositories.care import CareRepository
 from app.db.repositories.today import TodayRepository
 from app.db.uow import UnitOfWork
 from app.errors import DomainError
+from app.events.runner import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class ScheduledCallbacks:
         self.uow = uow
         self.clock = clock
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("scheduled callbacks", self.tick, interval)
 
     async def tick(self) -> list[str]:
         """One pass: every callback due now becomes a contact. Returns their ids."""
@@ -123,18 +122,7 @@ class ScheduledCallbacks:
         return str(contact.id)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # the database away, say: the next pass tries again
-                log.exception("scheduled callbacks: pass failed")
-            await asyncio.sleep(self.interval)
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -50,3 +51,34 @@ def start_subscriber(
     return asyncio.create_task(
         run_subscriber(sub, handle, batch, linger), name=f"subscriber-{sub.name}"
     )
+
+
+class Periodic:
+    """A pass run every ``interval`` seconds until stopped (background work on the app's
+    clock: scheduled callbacks, promise escalation). A pass that fails is logged and the
+    next one runs: the database away for a while must not end the work for good."""
+
+    def __init__(self, name: str, run: Callable[[], Awaitable[object]], interval: float) -> None:
+        self.name = name
+        self.run = run
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._forever())
+
+    async def _forever(self) -> None:
+        while True:
+            try:
+                await self.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: pass failed", self.name)
+            await asyncio.sleep(self.interval)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

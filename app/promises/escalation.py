@@ -10,8 +10,6 @@ escalated by exactly one pass.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,6 +19,7 @@ from app.db.repositories.promises import PromiseRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
 from app.events import names as ev
+from app.events.runner import Periodic
 from app.promises.service import event_data
 
 log = logging.getLogger(__name__)
@@ -54,8 +53,8 @@ class PromiseEscalator:
         self.uow = uow
         self.clock = clock
         self.interval = interval
+        self._loop = Periodic("promise escalation", self.tick, interval)
         self.after_pass = after_pass
-        self._task: asyncio.Task[None] | None = None
 
     async def tick(self) -> list[int]:
         """One pass: escalate every open promise past due not escalated yet; their ids."""
@@ -86,18 +85,7 @@ class PromiseEscalator:
         return done
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # the database away, say: the next pass tries again
-                log.exception("promise escalation: pass failed")
-            await asyncio.sleep(self.interval)
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
