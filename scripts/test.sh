@@ -8,4 +8,6 @@ bash scripts/services.sh
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # import contracts: [tool.importlinter] in pyproject.toml
 .venv/bin/mypy routing agents app/grading app/metrics app/simulation ivr  # the pure core, strict: [tool.mypy]
-exec .venv/bin/pytest -q -p no:cacheprovider "$@"
+# Two workers, each test file whole on one (its module-wide servers and browser are built
+# once): 16.4 -> 10.9 minutes on two cores. `-n 0` runs them in this process.
+exec .venv/bin/pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
