@@ -76,6 +76,11 @@ async def run_nodes(opts: lb.Options, n: int, args: argparse.Namespace) -> None:
         "HOTLINE_REDIS_PREFIX": prefix,
         "HOTLINE_SECRET_KEY": "cluster-bench",
         "HOTLINE_OFFER_TIMEOUT_SECONDS": str(args.offer_timeout),
+        # N processes share PostgreSQL's 100 connections (its default max_connections): the
+        # default pool of 20 + 20 each ran it dry at 2 processes ("too many clients"); the
+        # processes together keep one process's 40.
+        "HOTLINE_DB_POOL_SIZE": str(max(4, 20 // n)),
+        "HOTLINE_DB_POOL_OVERFLOW": str(max(4, 20 // n)),
     }
     log = opts.log_dir / f"cluster_bench_{os.getpid()}_{n}.log"
     servers: list[lb.Server] = []
