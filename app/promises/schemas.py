@@ -9,24 +9,9 @@ from pydantic import Field, field_validator
 from app.schemas import Input, Output
 
 
-class PromiseIn(Input):
-    """A promise to record: what, due by when, who owns it (default: whoever records it)."""
-
-    text: str = Field(min_length=1, max_length=2000)
-    due_at: datetime
-    owner_id: int | None = None
-    interaction_id: int | None = None
-
-    @field_validator("due_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("due_at needs a timezone, e.g. 2026-01-31T10:00:00Z")
-        return value
-
-
 class WrapupPromise(Input):
-    """A promise recorded in wrap-up (the contact and customer are the wrap-up's)."""
+    """A promise recorded in wrap-up (the contact and customer are the wrap-up's): what, due
+    by when, who owns it (default: whoever records it)."""
 
     text: str = Field(min_length=1, max_length=2000)
     due_at: datetime
@@ -38,6 +23,12 @@ class WrapupPromise(Input):
         if value.tzinfo is None:
             raise ValueError("due_at needs a timezone, e.g. 2026-01-31T10:00:00Z")
         return value
+
+
+class PromiseIn(WrapupPromise):
+    """A promise recorded over the API, on the interaction it was made in when given."""
+
+    interaction_id: int | None = None
 
 
 class SettleIn(Input):
