@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # the commands, screen pops and projector that run at once, so that none waits for one and
     # no connection is opened per command under load.
     db_pool_size: int = Field(20, ge=1, le=500)
-    db_pool_overflow: int = Field(20, ge=0, le=500)
+    db_pool_overflow: int = Field(0, ge=0, le=500)
     redis_url: str = ""
     redis_prefix: str = "hotline:"
     secret_key: str = ""

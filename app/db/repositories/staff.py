@@ -27,6 +27,15 @@ class StaffRepository:
             )
         return await self.session.get(Agent, agent_id)
 
+    async def sip_uris(self, agent_ids: set[int]) -> dict[int, str | None]:
+        """The SIP URIs of these agents, in one query (an absent agent is left out)."""
+        if not agent_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Agent.id, Agent.sip_uri).where(Agent.id.in_(agent_ids))
+        )
+        return {agent_id: uri for agent_id, uri in rows.tuples()}
+
     async def agent_by_username(self, username: str) -> Agent | None:
         stmt = select(Agent).where(Agent.username == username)
         return (await self.session.execute(stmt)).scalar_one_or_none()
