@@ -24,6 +24,7 @@ def contact_payload(i: Interaction | Any, now: float) -> dict[str, Any]:
         "interaction_id": i.id,
         "customer_id": i.customer_id,
         "channel": i.channel,
+        "direction": i.direction,
         "queue": i.queue,
         "intent": i.intent,
         "from": i.from_address,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from app.contacts.commands import Arrive
 from tests.conftest import PASSWORD, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -677,18 +678,28 @@ async def test_a_callback_offer_says_what_it_is_and_whom_to_call(
     page = await new_page(browser, locale)
     await sign_in(page, live)
     await go_available(page)
-    contact_id = await arrive(
-        live,
-        intent="callback",
-        attributes={
-            "callback": "scheduled",
-            "callback_of": "41",
-            "callback_number": PHONE,
-            "callback_due": "2026-11-30T07:30:00+00:00",
-            "account": "A-7",
-        },
+    # As the server makes it at its time (app/contacts/scheduled_callbacks.py): outbound.
+    contact, _ = await live.app.state.hotline.contacts.arrive(
+        Arrive(
+            channel="voice",
+            queue="service",
+            from_=PHONE,
+            intent="callback",
+            direction="outbound",
+            attributes={
+                "callback": "scheduled",
+                "callback_of": "41",
+                "callback_number": PHONE,
+                "callback_due": "2026-11-30T07:30:00+00:00",
+                "account": "A-7",
+            },
+        )
     )
-    offer = page.locator(f".offer[data-contact-id='{contact_id}']")
+    offer = page.locator(f".offer[data-contact-id='{contact.id}']")
+    # An outbound call: not "Incoming call", in the title either.
+    kind = "Callback to make" if locale == "en-US" else "待回电"
+    await expect(offer.locator(".offer-kind-label")).to_have_text(kind)
+    await expect(page).to_have_title(re.compile(re.escape(kind)))
     line = offer.locator(".callback-line")
     await expect(line).to_contain_text("Promised in wrap-up" if locale == "en-US" else "约定的回电")
     await expect(line).to_contain_text(PHONE)

@@ -54,6 +54,7 @@ async def test_a_win_back_task_is_worked_and_wrapped_up_with_its_outcome(
     await page.click("#go-available")
     (contact_id,) = await care.release()
     offer = page.locator(f".offer[data-contact-id='{contact_id}']")
+    await expect(offer.locator(".offer-kind-label")).to_have_text("Care task")  # not a call in
     await expect(offer.locator(".task-text")).to_have_text(TEXT["en"])
     await expect(offer.locator("time")).to_have_attribute("datetime", due.isoformat())
     await expect(offer).not_to_contain_text("care_text_zh")  # no raw keys

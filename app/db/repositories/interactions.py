@@ -32,6 +32,7 @@ CARD = (
     Interaction.id,
     Interaction.customer_id,
     Interaction.channel,
+    Interaction.direction,
     Interaction.queue,
     Interaction.intent,
     Interaction.from_address,

@@ -7,7 +7,7 @@ import { endSession, resumeSession, setupSignIn } from "../shared/signin.js";
 import { errorText, errorToast, toast } from "../shared/toast.js";
 import { ContactView, messageKey } from "./contact.js";
 import { installShortcuts } from "./keys.js";
-import { customerName, OfferCard } from "./offer.js";
+import { customerName, OfferCard, offerKindKey } from "./offer.js";
 import { CustomerColumn, renderIdle, renderTabs, tabKeys } from "./panels.js";
 import { MyDay } from "./myday.js";
 import * as notify from "./notify.js";
@@ -246,7 +246,7 @@ const handlers = {
     const value = m.customer?.value;
     const grade = value ? t(`grade.${value.grade}`) : "";
     $("announcer").textContent = t("offer.announce", {
-      kind: t(`offer.incoming.${m.contact.channel === "chat" ? "chat" : "voice"}`),
+      kind: t(offerKindKey(m.contact)),
       name: customerName(m) || t("offer.new_customer"),
       grade,
     });
@@ -718,8 +718,7 @@ function renderAll() {
   customerCol.render();
   stateCtl.render();
   const offer = [...store.offers.values()].at(-1);
-  const channel = offer?.msg.contact.channel === "chat" ? "chat" : "voice";
-  document.title = offer ? `● ${t(`offer.incoming.${channel}`)} · Hotline` : `Hotline · ${t("app.console")}`;
+  document.title = offer ? `● ${t(offerKindKey(offer.msg.contact))} · Hotline` : `Hotline · ${t("app.console")}`;
   document.body.classList.toggle("has-offer", store.offers.size > 0);
   // A dot on "Workspace" while the agent looks at a customer and work is waiting there.
   const waiting = [...store.contacts.values()].some((r) => r.phase === "live" || r.phase === "wrapup");

@@ -5,6 +5,7 @@
 // re-sent offer (reconnect, language switch) does not notify again; a notification closes as
 // soon as its offer is answered, withdrawn or the agent looks at the tab.
 import { t } from "../shared/i18n.js";
+import { offerKindKey } from "./offer.js";
 
 const ASKED_KEY = "hotline.notify.asked";
 const BLINK_MS = 1000;
@@ -47,7 +48,7 @@ export function offerArrived(msg, { name }) {
   notified.add(id);
   if (notified.size > 500) notified.delete(notified.values().next().value);
   if (!hidden()) return;
-  const kind = t(`offer.incoming.${msg.contact.channel === "chat" ? "chat" : "voice"}`);
+  const kind = t(offerKindKey(msg.contact));
   // The title flips between "● Incoming call · Hotline" (renderAll's) and who is calling.
   startBlink(`☎ ${name}`);
   if (permission() !== "granted") return;

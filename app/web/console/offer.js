@@ -13,6 +13,15 @@ export function secondsLeft(entry) {
   return total - (Date.now() - entry.receivedAt) / 1000;
 }
 
+/** The i18n key that says what an offer is: an incoming call or chat, a callback to make
+ *  (an outbound call: the customer is not on the line yet), or a care task. */
+export function offerKindKey(contact) {
+  if (contact?.channel === "chat") return "offer.incoming.chat";
+  if (contact?.channel === "task") return "offer.kind.task";
+  if (contact?.direction === "outbound") return "offer.kind.callback";
+  return "offer.incoming.voice";
+}
+
 export function customerName(msg) {
   return msg.customer?.customer?.name || msg.contact?.from || null;
 }
@@ -59,8 +68,8 @@ export class OfferCard {
           h(
             "div",
             { class: "offer-kind" },
-            h("span", { class: "offer-icon" }, icon(channel === "chat" ? "chat" : "phone", 16)),
-            tx(`offer.incoming.${channel}`, null, "offer-kind-label"),
+            h("span", { class: "offer-icon" }, icon(channel === "chat" ? "chat" : contact.channel === "task" ? "check" : "phone", 16)),
+            tx(offerKindKey(contact), null, "offer-kind-label"),
             contact.queue ? [h("span", { class: "sep", text: "·" }), h("span", { label: catalog.queue(contact.queue) })] : null,
             h("span", { class: "sep", text: "·" }),
             this.waitedEl,

@@ -85,6 +85,8 @@ const en = {
 
   "offer.incoming.voice": "Incoming call",
   "offer.incoming.chat": "Incoming chat",
+  "offer.kind.callback": "Callback to make",
+  "offer.kind.task": "Care task",
   "offer.accept": "Accept",
   "offer.reject": "Reject",
   "offer.seconds": "{s} s",
@@ -448,6 +450,8 @@ const zh = {
 
   "offer.incoming.voice": "来电",
   "offer.incoming.chat": "新会话",
+  "offer.kind.callback": "待回电",
+  "offer.kind.task": "关怀任务",
   "offer.accept": "接受",
   "offer.reject": "拒绝",
   "offer.seconds": "{s} 秒",
