@@ -57,6 +57,7 @@ from app.observability.loop_lag import LoopLagMonitor
 from app.observability.middleware import LogContextMiddleware
 from app.promises.escalation import PromiseEscalator
 from app.supervisor.config import load_supervisor_config
+from app.supervisor.feed import LINGER as FEED_LINGER
 from app.supervisor.feed import SupervisorFeed
 from app.telephony import start_telephony
 from app.telephony.pbx import PbxCalls
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         hotline.supervisor = supervisor
         floor_events = await supervisor.start()
         hotline.tasks = live.start()
-        hotline.tasks.append(start_subscriber(floor_events, supervisor.handle))
+        hotline.tasks.append(start_subscriber(floor_events, supervisor.handle, linger=FEED_LINGER))
         # PBX route requests are held until routing decides (docs/telephony.md, PBX events).
         pbx = hotline.pbx = PbxCalls(live.service, live.uow, live.center)
         hotline.tasks.append(start_subscriber(live.center.bus.subscribe("pbx-calls"), pbx.handle))

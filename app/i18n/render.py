@@ -75,6 +75,11 @@ def _render(value: Any, language: str, names: Names) -> Any:
             return code
         args = {key: _fact(fact, language, names) for key, fact in facts.items()}
         try:
+            if ":|" not in template:
+                # str.format_map is C; the Formatter subclass (pure Python) is needed only
+                # for the plural spec, and made rendering screen pops ~4 % of the server's
+                # CPU under load.
+                return template.format_map(args)
             return _FORMAT.vformat(template, (), args)
         except (KeyError, IndexError, ValueError, TypeError):
             log.warning("cannot render message %r in %s", code, language)

@@ -56,6 +56,10 @@ log = logging.getLogger(__name__)
 Message = dict[str, Any]
 REVOKED = 4403  # close code, as on /ws/agent
 SNAPSHOT_REUSE = 0.25  # seconds a snapshot serves wallboards connecting at the same seq
+LINGER = 0.05
+"""Seconds the feed waits after an event for more before handling them: new callers are read
+in one statement per batch instead of one per arrival (at 90 calls/s the feed made 0.66
+reads per call). Wallboards coalesce their updates to one a second, so no one sees it."""
 
 
 def localize(message: Message, lang: str) -> Message:

@@ -34,7 +34,7 @@ class StaffRepository:
         rows = await self.session.execute(
             select(Agent.id, Agent.sip_uri).where(Agent.id.in_(agent_ids))
         )
-        return {agent_id: uri for agent_id, uri in rows.tuples()}
+        return {agent_id: uri for agent_id, uri in rows}
 
     async def agent_by_username(self, username: str) -> Agent | None:
         stmt = select(Agent).where(Agent.username == username)
