@@ -215,6 +215,7 @@ class SippRun:
     calls: int
     successful: int = 0
     failed: int = 0
+    why_failed: dict[str, int] = field(default_factory=dict)
     rtt_ms: list[float] = field(default_factory=list)
     invites: dict[str, float] = field(default_factory=dict)  # caller number -> first INVITE
     wall: float = 0.0
@@ -264,6 +265,13 @@ async def run_sipp(
     return result
 
 
+def why(run: SippRun) -> str:
+    """sipp's reasons for the failed calls, e.g. " (TimeoutOnRecv 3)"."""
+    if not run.why_failed:
+        return ""
+    return " (" + ", ".join(f"{k} {v}" for k, v in sorted(run.why_failed.items())) + ")"
+
+
 def read_results(run_dir: Path, result: SippRun, trace: bool) -> None:
     """sipp's counts, response times and (``trace``) INVITE times, from its files."""
     stat = run_dir / "stat.csv"
@@ -273,6 +281,13 @@ def read_results(run_dir: Path, result: SippRun, trace: bool) -> None:
             last = dict(zip(rows[0], rows[-1], strict=False))
             result.successful = int(last.get("SuccessfulCall(C)", 0) or 0)
             result.failed = int(last.get("FailedCall(C)", 0) or 0)
+            # Why sipp counted them failed (timeouts, unexpected messages, retransmissions).
+            result.why_failed = {
+                key[len("Failed") : -len("(C)")]: int(value)
+                for key, value in last.items()
+                if key.startswith("Failed") and key.endswith("(C)") and key != "FailedCall(C)"
+                and value.isdigit() and int(value) > 0
+            }  # fmt: skip
     for rtt in run_dir.glob("*_rtt.csv"):
         for row in csv.reader(rtt.open(), delimiter=";"):
             with contextlib.suppress(ValueError, IndexError):
@@ -474,7 +489,7 @@ async def benchmark(
     to_offer = [(Bot.offers[n] - t) * 1000 for n, t in main.invites.items() if n in Bot.offers]
     unoffered = len(main.invites) - len(to_offer)
     say(
-        f"  calls {main.calls}: successful {main.successful}, failed {main.failed}\n"
+        f"  calls {main.calls}: successful {main.successful}, failed {main.failed}{why(main)}\n"
         f"  INVITE -> 302   p50 {fmt(pct(main.rtt_ms, 50))} ms, p99 {fmt(pct(main.rtt_ms, 99))} ms"
         f" ({len(main.rtt_ms)} measured)\n"
         f"  INVITE -> offer p50 {fmt(pct(to_offer, 50))} ms, p99 {fmt(pct(to_offer, 99))} ms"
@@ -504,8 +519,8 @@ async def ladder(
         run = await run_sipp(tmp, port, rate, opts.step_seconds, first, opts.answer_timeout, False)
         first += run.calls
         say(
-            f"  {rate:5d}/s: {run.successful}/{run.calls} ok, {run.failed} failed, INVITE -> 302 "
-            f"p99 {fmt(pct(run.rtt_ms, 99))} ms, {run.wall:.0f} s; load {loadavg()}"
+            f"  {rate:5d}/s: {run.successful}/{run.calls} ok, {run.failed} failed{why(run)}, "
+            f"INVITE -> 302 p99 {fmt(pct(run.rtt_ms, 99))} ms, {run.wall:.0f} s; load {loadavg()}"
         )
         if not run.holds:
             break
