@@ -281,7 +281,14 @@ class AgentSession:
             case WrapupDraftMessage():
                 complaint = m.complaint.model_dump() if m.complaint is not None else None
                 draft = SaveWrapupDraft(
-                    m.contact_id, self.agent.id, m.disposition, m.notes, complaint, m.callback_at
+                    m.contact_id,
+                    self.agent.id,
+                    m.disposition,
+                    m.notes,
+                    complaint,
+                    m.callback_at,
+                    task=m.task.model_dump() if m.task is not None else None,
+                    promise=m.promise.model_dump() if m.promise is not None else None,
                 )
                 at = await self.service.save_wrapup_draft(draft)
                 return [

@@ -92,6 +92,8 @@ class SaveWrapupDraft:
     notes: str = ""
     complaint: dict[str, Any] | None = None  # on, category, severity, description
     callback_at: str | None = None  # ISO 8601 with its offset, when asked for
+    task: dict[str, Any] | None = None  # reached, drift_reason, offer, won_back, satisfied
+    promise: dict[str, Any] | None = None  # on, text, due_at
 
 
 @dataclass(frozen=True, slots=True)

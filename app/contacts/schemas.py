@@ -238,8 +238,32 @@ class DraftComplaint(BaseModel):
 
 def _aware_iso(value: str | None) -> str | None:
     if value is not None and datetime.fromisoformat(value).tzinfo is None:
-        raise ValueError("callback_at needs a timezone")
+        raise ValueError("needs a timezone, e.g. 2026-01-31T10:00:00+08:00")
     return value
+
+
+class DraftTaskOutcome(BaseModel):
+    """A care task's outcome as the form holds it: any part may still be empty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reached: StrictBool = True
+    drift_reason: StrictStr = Field("", max_length=64)
+    offer: StrictStr = Field("", max_length=2000)
+    won_back: StrictBool = False
+    satisfied: Literal["", "yes", "no"] = ""
+
+
+class DraftPromise(BaseModel):
+    """The promise part of a wrap-up draft: what, and due by when (ISO with offset)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: StrictBool = False
+    text: StrictStr = Field("", max_length=2000)
+    due_at: Annotated[
+        Annotated[StrictStr, Field(max_length=64)] | None, AfterValidator(_aware_iso)
+    ] = None
 
 
 class WrapupDraftMessage(ContactMessage):
@@ -252,6 +276,8 @@ class WrapupDraftMessage(ContactMessage):
     callback_at: Annotated[
         Annotated[StrictStr, Field(max_length=64)] | None, AfterValidator(_aware_iso)
     ] = None
+    task: DraftTaskOutcome | None = None  # a care task's outcome, as far as it is filled in
+    promise: DraftPromise | None = None
 
 
 class WrapupExtendMessage(AgentMessage):

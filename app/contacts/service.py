@@ -277,6 +277,8 @@ class ContactCenterService:
                 "disposition": cmd.disposition,
                 "complaint": cmd.complaint,
                 "callback_at": cmd.callback_at,
+                "task": cmd.task,
+                "promise": cmd.promise,
                 "saved_at": iso(at),
             }
             # A new dict, so the JSON column is seen to change.

@@ -18,8 +18,8 @@ from app.auth.tokens import Principal
 from app.complaints.schemas import ComplaintCreate
 from app.complaints.service import open_complaint
 from app.contacts.console_config import ConsoleConfig
-from app.contacts.schemas import ComplaintInWrapup, WrapupIn
-from app.contacts.task_outcome import record_task_outcome
+from app.contacts.schemas import ComplaintInWrapup, TaskOutcomeIn, WrapupIn
+from app.contacts.task_outcome import TASK_KEY, record_task_outcome
 from app.customers.valuation import Valuation
 from app.db.repositories.interactions import InteractionRepository
 from app.db.repositories.staff import StaffRepository
@@ -28,7 +28,7 @@ from app.db.uow import UnitOfWork
 from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.events import Event
 from app.events.names import AGENT_WRAPUP_ENDED, CONTACT_WRAPPED_UP
-from app.promises.schemas import PromiseIn
+from app.promises.schemas import PromiseIn, WrapupPromise
 from app.promises.service import make_promise
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class WrapupCloser:
         notices = []
         for key in [i.id for i in waiting]:
             try:
-                notice = await self._close(key, actor, cause, at)
+                notice = await self._close(key, actor, cause, at, owner_active=agent.active)
             except DomainError as exc:  # e.g. the agent's own save won the race
                 log.info("wrap-up of contact %s not saved by the server: %s", key, exc.message)
                 continue
@@ -179,7 +179,7 @@ class WrapupCloser:
         return notices
 
     async def _close(
-        self, key: int, actor: Principal, cause: str, at: datetime
+        self, key: int, actor: Principal, cause: str, at: datetime, owner_active: bool = True
     ) -> dict[str, Any] | None:
         async with self.uow_factory() as uow:
             repo = InteractionRepository(uow.session)
@@ -187,6 +187,11 @@ class WrapupCloser:
             if i is None or i.status != "wrapup" or i.agent_id != actor.agent_id:
                 return None
             data, defaulted, left_out = self.from_draft(key, i.attributes, i.notes or "")
+            if data.promises and not owner_active:
+                # Deactivated meanwhile: no longer anyone's to keep (the promise stays in the
+                # draft on the record; a supervisor can record it for a colleague).
+                data = data.model_copy(update={"promises": []})
+                left_out.append("promise")
             interaction_id, complaint_id = await save_wrapup(
                 uow, data, actor, self.console, self.deadline_hours, self.valuation, at
             )
@@ -247,11 +252,52 @@ class WrapupCloser:
                 callback_at = str(draft["callback_at"])
             except ValueError:
                 left_out.append("callback")
+        task_outcome = self._task_outcome(attributes, draft.get("task"), left_out)
+        promises = []
+        wanted = draft.get("promise")
+        if isinstance(wanted, dict) and wanted.get("on"):
+            try:
+                promise = {
+                    "text": str(wanted.get("text") or "").strip(),
+                    "due_at": wanted.get("due_at"),
+                }
+                promises = [WrapupPromise.model_validate(promise)]
+            except ValidationError:
+                left_out.append("promise")
         data = WrapupIn(
             contact_id=str(key),
             disposition=self.default_disposition if defaulted else str(disposition),
             notes=notes[:10_000],
             complaint=complaint,
             callback_at=callback_at,
+            task_outcome=task_outcome,
+            promises=promises,
         )
         return data, defaulted, left_out
+
+    def _task_outcome(
+        self, attributes: dict[str, Any], wanted: Any, left_out: list[str]
+    ) -> TaskOutcomeIn | None:
+        """A care task's outcome from its draft, checked as the console checks it before
+        sending: a reached customer needs the drift reason (win-back) or the answer
+        (follow-up). Incomplete: none (the task is done, its result unrecorded)."""
+        if not str(attributes.get(TASK_KEY) or "").isdigit() or not isinstance(wanted, dict):
+            return None
+        reached = wanted.get("reached", True) is not False
+        outcome: dict[str, Any] = {"reached": reached}
+        kind = attributes.get("care_kind")
+        if reached and kind == "win_back":
+            reason = wanted.get("drift_reason")
+            if reason not in self.console.codes("drift_reasons"):
+                left_out.append("task_outcome")
+                return None
+            outcome |= {"drift_reason": reason, "won_back": wanted.get("won_back") is True}
+            offer = str(wanted.get("offer") or "").strip()
+            if offer:
+                outcome["offer"] = offer[:2000]
+        elif reached and kind == "follow_up":
+            if wanted.get("satisfied") not in ("yes", "no"):
+                left_out.append("task_outcome")
+                return None
+            outcome["satisfied"] = wanted.get("satisfied") == "yes"
+        return TaskOutcomeIn.model_validate(outcome)

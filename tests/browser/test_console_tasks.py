@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.care.rules import TaskPlan
 from app.care.service import CareService
-from app.db.models import Agent, CareTask, Customer
+from app.db.models import Agent, CareTask, Customer, Interaction, Promise
 from tests.browser.test_console import (
     browser,
     db_url,
@@ -69,7 +69,23 @@ async def test_a_win_back_task_is_worked_and_wrapped_up_with_its_outcome(
     await form.locator("select[name=drift_reason]").select_option("price")
     await form.locator("input[name=offer]").fill("10% off for a year")
     await form.locator("input[name=won_back]").check()
+    await form.locator("input[name=promise]").check()
+    await form.locator("input[name=promise_text]").fill("Send the new price list")
     await shot(page, "task-wrap-up")
+    # Kept on the server as typed (the draft), so a reload brings all of it back.
+    await expect(form.locator(".wu-draft")).not_to_be_empty()
+    async with live.uow() as uow:
+        row = await uow.session.get(Interaction, int(contact_id))
+        assert row is not None
+        kept = row.attributes["_wrapup_draft"]
+    assert kept["task"]["offer"] == "10% off for a year" and kept["promise"]["on"] is True
+    await page.reload()
+    panel = page.locator(f".contact-panel[data-contact-id='{contact_id}']")
+    form = panel.locator("form.wrapup")
+    await expect(form.locator("select[name=drift_reason]")).to_have_value("price")
+    await expect(form.locator("input[name=offer]")).to_have_value("10% off for a year")
+    await expect(form.locator("input[name=won_back]")).to_be_checked()
+    await expect(form.locator("input[name=promise_text]")).to_have_value("Send the new price list")
     await form.locator("button[type=submit]").click()
     await expect(panel.locator(".saved-card")).to_be_visible()
     async with live.uow() as uow:
@@ -79,4 +95,7 @@ async def test_a_win_back_task_is_worked_and_wrapped_up_with_its_outcome(
         "recorded": True, "reached": True, "drift_reason": "price",
         "offer": "10% off for a year", "won_back": True,
     }  # fmt: skip
+    async with live.uow() as uow:
+        (promise,) = (await uow.session.scalars(select(Promise))).all()
+    assert promise.text == "Send the new price list" and promise.customer_id == cid
     assert page.errors == []  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from app.db.models import (
     Customer,
     CustomerValueRow,
     Interaction,
+    Promise,
     Transaction,
 )
 from app.events.runner import start_subscriber
@@ -113,12 +114,17 @@ async def tasks(live: LiveServer, status: str, lang: str = "en") -> list[dict[st
     return r.json()
 
 
-async def work(alice: AgentClient, contact_id: str, **outcome: Any) -> None:
-    """alice accepts the task, ends it and wraps it up with ``outcome``."""
+async def into_wrapup(alice: AgentClient, contact_id: str) -> None:
+    """alice accepts the task and ends it: she is in its wrap-up."""
     await alice.send("offer.accept", contact_id=contact_id)
     await alice.expect("contact.assigned")
     await alice.send("contact.end", contact_id=contact_id)
     await alice.expect("state", state="wrapup")
+
+
+async def work(alice: AgentClient, contact_id: str, **outcome: Any) -> None:
+    """alice accepts the task, ends it and wraps it up with ``outcome``."""
+    await into_wrapup(alice, contact_id)
     await alice.send("wrapup", contact_id=contact_id, disposition="resolved", task_outcome=outcome)
     await alice.expect("wrapup.saved", contact_id=contact_id)
 
@@ -159,10 +165,7 @@ async def test_a_declining_customer_gets_a_win_back_task_offered_to_their_accoun
     assert offer["explanation"]["candidates"][0]["preferred_as"] == "account manager"
     await bob.nothing("offer", wait=0.2)
 
-    await alice.send("offer.accept", contact_id=contact_id)
-    await alice.expect("contact.assigned")
-    await alice.send("contact.end", contact_id=contact_id)
-    await alice.expect("state", state="wrapup")
+    await into_wrapup(alice, contact_id)
     # A reason code care.yaml does not list: refused, nothing saved.
     await alice.send(
         "wrapup", contact_id=contact_id, disposition="resolved",
@@ -187,6 +190,86 @@ async def test_a_declining_customer_gets_a_win_back_task_offered_to_their_accoun
         assert graded.lifecycle_reason["code"] == "stage.won_back"
     await alice.close()
     await bob.close()
+
+
+@ONE_BACKEND["sqlite"]
+async def test_an_outcome_and_a_promise_only_in_the_draft_are_recorded_when_the_server_saves_it(
+    live: LiveServer,
+) -> None:
+    """The agent typed the win-back's outcome and a promise, then went available without
+    saving: the server saves the draft, outcome and promise included (they were typed, not
+    lost with the form)."""
+    care, _, alice_id = await setup(live)
+    alice = await AgentClient(live, "alice").connect()
+    await alice.available()
+    cid = await customer(live, grade="key", lifecycle="decline", manager=alice_id)
+    async with live.uow() as uow:  # bought 400 and 320 days ago: declining and silent
+        for days in (400, 320):
+            when = datetime.fromtimestamp(NOW - days * DAY, UTC)
+            uow.session.add(Transaction(customer_id=cid, amount=Decimal("900"), occurred_at=when))
+    assert await care.scan() == 2
+    async with live.uow() as uow:  # this test follows the win-back
+        await uow.session.execute(
+            update(CareTask).where(CareTask.kind == "check_in").values(status="done")
+        )
+    (contact_id,) = await care.release()
+    await alice.expect("offer")
+    await into_wrapup(alice, contact_id)
+    due = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0).isoformat()
+    task = {"reached": True, "drift_reason": "price", "offer": "10% off", "won_back": True,
+            "satisfied": ""}  # fmt: skip
+    promise = {"on": True, "text": "Send the new price list", "due_at": due}
+    await alice.send(
+        "wrapup.draft", contact_id=contact_id, disposition="sale", notes="agreed",
+        task=task, promise=promise,
+    )  # fmt: skip
+    await alice.expect("wrapup.draft_saved", contact_id=contact_id)
+    # A console opened again (it takes over) gets the draft back whole, to fill the form.
+    alice = await AgentClient(live, "alice").connect()
+    ended = await alice.expect("contact.ended", contact_id=contact_id)
+    assert ended["draft"]["task"] == task and ended["draft"]["promise"] == promise
+
+    await alice.send("state.set", state="available")  # without saving the wrap-up
+    saved = await alice.expect("wrapup.saved", contact_id=contact_id)
+    assert saved["auto"] is True and saved["left_out"] == []
+    (done,) = [t for t in await tasks(live, "done") if t["kind"] == "win_back"]
+    assert done["outcome"]["recorded"] is True and done["outcome"]["won_back"] is True
+    assert done["outcome"]["drift_reason"] == "price" and done["outcome"]["offer"] == "10% off"
+    async with live.uow() as uow:
+        (made,) = (await uow.session.scalars(select(Promise))).all()
+    assert made.text == "Send the new price list" and made.customer_id == cid
+    assert made.interaction_id == int(contact_id) and made.owner_id == alice_id
+    await alice.close()
+
+
+@ONE_BACKEND["sqlite"]
+async def test_an_unfinished_outcome_in_the_draft_is_left_out_not_guessed(
+    live: LiveServer,
+) -> None:
+    care, clock, _ = await setup(live)
+    alice = await AgentClient(live, "alice").connect()
+    await alice.available()
+    cid = await customer(live)
+    await complaint(live, cid, "closed", NOW)
+    clock.now = NOW + 3 * DAY + 60
+    assert await care.scan() == 1
+    (contact_id,) = await care.release()
+    await alice.expect("offer")
+    await into_wrapup(alice, contact_id)
+    # Reached, but "satisfied?" not answered; a promise without its text.
+    await alice.send(
+        "wrapup.draft", contact_id=contact_id, disposition="resolved",
+        task={"reached": True}, promise={"on": True, "text": " "},
+    )  # fmt: skip
+    await alice.expect("wrapup.draft_saved", contact_id=contact_id)
+    await alice.send("state.set", state="available")
+    saved = await alice.expect("wrapup.saved", contact_id=contact_id)
+    assert sorted(saved["left_out"]) == ["promise", "task_outcome"]
+    (done,) = await tasks(live, "done")
+    assert done["outcome"] == {"recorded": False}  # unrecorded, not a guessed answer
+    async with live.uow() as uow:
+        assert (await uow.session.scalars(select(Promise))).all() == []
+    await alice.close()
 
 
 @ONE_BACKEND["postgres"]

@@ -25,11 +25,23 @@ function localFromIso(iso) {
 /** The form's draft (as kept in the record) from the one the server holds. */
 export function draftFromServer(draft) {
   const c = draft.complaint || {};
+  const p = draft.promise || {};
+  const t = draft.task;
   return {
     disposition: draft.disposition || "",
     complaint: { on: !!c.on, category: c.category || "", severity: c.severity || "medium", description: c.description || "" },
     callback: draft.callback_at ? { on: true, at: localFromIso(draft.callback_at) } : { on: false, at: defaultCallback() },
+    promise: { on: !!p.on, text: p.text || "", due: p.due_at ? localFromIso(p.due_at) : defaultCallback() },
+    task: t
+      ? { reached: t.reached !== false, drift_reason: t.drift_reason || "", offer: t.offer || "", won_back: !!t.won_back, satisfied: t.satisfied || "" }
+      : undefined,
   };
+}
+
+/** A local datetime-local value as ISO with its offset, or null when empty or invalid. */
+function isoOrNull(local) {
+  const at = local ? new Date(local) : null;
+  return at && !Number.isNaN(at.getTime()) ? at.toISOString() : null;
 }
 
 /**
@@ -49,6 +61,7 @@ export class WrapupForm {
       complaint: { on: false, category: "", severity: "medium", description: "" },
       callback: { on: false, at: defaultCallback() },
     });
+    draft.promise = draft.promise || { on: false, text: "", due: defaultCallback() };
     const fid = (name) => `wu-${name}-${id}`;
 
     this.disposition = h("select", { id: fid("disp"), name: "disposition", required: true });
@@ -96,14 +109,17 @@ export class WrapupForm {
     );
 
     // A promise made to the customer (docs/promises.md): what, due by when; owned by this
-    // agent. Not part of the server's draft: it is typed and sent with the wrap-up.
+    // agent. Kept in the server's draft like the rest, so it is recorded when the wrap-up
+    // time ends before the agent saves.
     this.promiseOn = h("input", { type: "checkbox", id: fid("pr-on"), name: "promise" });
+    this.promiseOn.checked = draft.promise.on;
     this.promiseText = h("input", { type: "text", id: fid("pr-text"), name: "promise_text", maxlength: "2000" });
+    this.promiseText.value = draft.promise.text;
     this.promiseDue = h("input", { type: "datetime-local", id: fid("pr-due"), name: "promise_due" });
-    this.promiseDue.value = defaultCallback();
+    this.promiseDue.value = draft.promise.due;
     this.promiseBox = h(
       "div",
-      { class: "wu-sub wu-row", hidden: true },
+      { class: "wu-sub wu-row", hidden: !draft.promise.on },
       h("div", { class: "field" }, h("label", { for: fid("pr-text"), i18n: "wrapup.promise_text" }), this.promiseText),
       h("div", { class: "field" }, h("label", { for: fid("pr-due"), i18n: "wrapup.promise_due" }), this.promiseDue),
     );
@@ -228,8 +244,10 @@ export class WrapupForm {
     d.complaint.description = this.description.value;
     d.callback.on = this.callbackOn.checked;
     d.callback.at = this.callbackAt.value;
+    d.promise = { on: this.promiseOn.checked, text: this.promiseText.value, due: this.promiseDue.value };
     this.complaintBox.hidden = !d.complaint.on;
     this.callbackBox.hidden = !d.callback.on;
+    this.promiseBox.hidden = !d.promise.on;
     if (this.taskBox) {
       const t = d.task;
       t.reached = this.reached.checked;
@@ -253,21 +271,36 @@ export class WrapupForm {
   /** The form as the server keeps it while it is filled in (`wrapup.draft`): partial. */
   draftPayload() {
     const d = this.record.draft;
-    const at = d.callback.on && d.callback.at ? new Date(d.callback.at) : null;
-    return {
+    const payload = {
       contact_id: this.record.id,
       disposition: d.disposition,
       notes: this.record.notes || "",
       complaint: { ...d.complaint },
-      callback_at: at && !Number.isNaN(at.getTime()) ? at.toISOString() : null,
+      callback_at: d.callback.on ? isoOrNull(d.callback.at) : null,
+      promise: { on: d.promise.on, text: d.promise.text, due_at: isoOrNull(d.promise.due) },
     };
+    if (this.taskBox && d.task) payload.task = { ...d.task };
+    return payload;
   }
 
   /** A draft the server holds (saved from another window): into the fields. */
   setDraft(draft, notes) {
-    const task = this.record.draft?.task; // the server's draft does not hold the task's part
+    const task = this.record.draft?.task; // a draft from before the task's part was kept
     const d = (this.record.draft = draftFromServer(draft));
-    if (task) d.task = task;
+    if (!d.task && task) d.task = task;
+    if (this.taskBox && d.task) {
+      this.reached.checked = d.task.reached;
+      if (this.drift) {
+        this.drift.value = d.task.drift_reason;
+        this.offer.value = d.task.offer;
+        this.wonBack.checked = d.task.won_back;
+      }
+      if (this.satisfied) for (const r of this.satisfied.querySelectorAll("input")) r.checked = r.value === d.task.satisfied;
+    }
+    this.promiseOn.checked = d.promise.on;
+    this.promiseText.value = d.promise.text;
+    this.promiseDue.value = d.promise.due;
+    this.promiseBox.hidden = !d.promise.on;
     if (typeof notes === "string") this.record.notes = notes;
     this.disposition.value = d.disposition;
     this.category.value = d.complaint.category;
