@@ -144,13 +144,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         await chat.load()
         hotline.tasks.append(start_subscriber(chat_events, chat.handle))
         # Callbacks promised in wrap-up are made at their time, as contacts routed like any.
+        # Background passes run in one process of a cluster: the lease holder (app/shared).
         scheduled = hotline.callbacks = ScheduledCallbacks(
-            live.service, live.uow, live.center.clock
+            live.service, live.uow, live.center.clock, leads=live.center.leads
         )
         scheduled.start()
         # Care and win-back tasks: rules on a schedule, held by contact discipline until
         # they may go, then routed like contacts (channel task; app/care, docs/care.md).
-        care = hotline.care = CareService(live.service, live.uow, care_config, live.center.clock)
+        care = hotline.care = CareService(
+            live.service, live.uow, care_config, live.center.clock, leads=live.center.leads
+        )
         hotline.tasks.append(start_subscriber(live.center.bus.subscribe("care"), care.handle))
         if settings.care_enabled:
             care.start()
@@ -161,6 +164,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             live.center.clock,
             settings.promise_check_seconds,
             after_pass=supervisor.refresh_doctrine,
+            leads=live.center.leads,
         )
         promises.start()
         app.state.hotline = hotline

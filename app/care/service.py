@@ -68,12 +68,14 @@ class CareService:
         uow: Callable[[], UnitOfWork],
         config: CareConfig,
         clock: Callable[[], float],
+        leads: Callable[[], bool] = lambda: True,
     ) -> None:
         self.contacts = contacts
         self.uow = uow
         self.config = config
         self.rules = config.care_rules()
         self.clock = clock
+        self.leads = leads  # the scheduled passes run only while it does (shared mode)
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
 
@@ -252,6 +254,8 @@ class CareService:
         while True:
             await asyncio.sleep(delay)
             delay = self.config.scan_seconds
+            if not self.leads():
+                continue
             try:
                 await self.scan()
                 self._wake.set()
@@ -263,6 +267,8 @@ class CareService:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.release_seconds)
             self._wake.clear()
+            if not self.leads():
+                continue
             try:
                 await self.release()
             except Exception:

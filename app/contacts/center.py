@@ -91,6 +91,11 @@ class ContactCenter:
         self._ticker: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
+    def leads(self) -> bool:
+        """Whether this process does the center's background passes (scheduled callbacks,
+        care rules, promise escalation): alone, always; in shared mode, the lease holder."""
+        return True
+
     def start(self) -> None:
         self._ticker = asyncio.create_task(self._tick_forever(), name="routing-ticker")
 

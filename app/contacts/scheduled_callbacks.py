@@ -62,12 +62,13 @@ class ScheduledCallbacks:
         uow: Callable[[], UnitOfWork],
         clock: Callable[[], float],
         interval: float = INTERVAL_SECONDS,
+        leads: Callable[[], bool] | None = None,
     ) -> None:
         self.service = service
         self.uow = uow
         self.clock = clock
         self.interval = interval
-        self._loop = Periodic("scheduled callbacks", self.tick, interval)
+        self._loop = Periodic("scheduled callbacks", self.tick, interval, when=leads)
 
     async def tick(self) -> list[str]:
         """One pass: every callback due now becomes a contact. Returns their ids."""

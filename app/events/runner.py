@@ -58,10 +58,18 @@ class Periodic:
     clock: scheduled callbacks, promise escalation). A pass that fails is logged and the
     next one runs: the database away for a while must not end the work for good."""
 
-    def __init__(self, name: str, run: Callable[[], Awaitable[object]], interval: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        run: Callable[[], Awaitable[object]],
+        interval: float,
+        when: Callable[[], bool] | None = None,
+    ) -> None:
         self.name = name
         self.run = run
         self.interval = interval
+        # A pass runs only while ``when()`` says so (several processes: the lease holder).
+        self.when = when
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -70,7 +78,8 @@ class Periodic:
     async def _forever(self) -> None:
         while True:
             try:
-                await self.run()
+                if self.when is None or self.when():
+                    await self.run()
             except asyncio.CancelledError:
                 raise
             except Exception:

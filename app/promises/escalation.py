@@ -49,10 +49,12 @@ class PromiseEscalator:
         clock: Callable[[], float],
         interval: float = INTERVAL_SECONDS,
         after_pass: Callable[[float], Awaitable[None]] | None = None,
+        leads: Callable[[], bool] = lambda: True,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.interval = interval
+        self.leads = leads  # escalates only while it does (several processes: one of them)
         self._loop = Periodic("promise escalation", self.tick, interval)
         self.after_pass = after_pass
 
@@ -61,6 +63,11 @@ class PromiseEscalator:
         at = self.clock()
         now = datetime.fromtimestamp(at, UTC)
         done: list[int] = []
+        if not self.leads():
+            # Another process escalates; this one's wallboards still get their refresh.
+            if self.after_pass is not None:
+                await self.after_pass(at)
+            return done
         async with self.uow() as uow:
             repo = PromiseRepository(uow.session)
             due = await repo.due_for_escalation(now, limit=BATCH)

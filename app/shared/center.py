@@ -153,6 +153,11 @@ class SharedContactCenter(ContactCenter):
         self.seen: dict[str, None] = dict.fromkeys(seen or ())
 
     # --- lifecycle -----------------------------------------------------------------------
+    def leads(self) -> bool:
+        """Only the lease holder runs the background passes: each is idempotent, but N
+        processes scanning the same rows N times was work for nothing."""
+        return self.leader
+
     def start_replication(self) -> None:
         """Reader and writer of the log (started before anything submits a command)."""
         self._tasks += [

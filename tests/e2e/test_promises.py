@@ -129,9 +129,22 @@ async def test_an_overdue_promise_escalates_once_to_the_wallboard_and_breaking_i
     )
     assert await passes.tick() == []  # not due yet
     clock["now"] = due.timestamp() + 25 * 3600  # a day past: the complaint is late too
+    # A process that does not hold the cluster's lease escalates nothing, but refreshes its
+    # own wallboards all the same.
+    follower = PromiseEscalator(
+        hotline.uow,
+        lambda: clock["now"],
+        after_pass=hotline.supervisor.refresh_doctrine,
+        leads=lambda: False,
+    )
+    assert await follower.tick() == []
+    seen = await board.expect("doctrine", lambda m: bool(m["overdue_promises"]))
+    assert seen["overdue_promises"][0]["escalated"] is False
     assert await passes.tick() == [promise_id]
     assert await passes.tick() == []  # once
-    panel = await board.expect("doctrine", lambda m: bool(m["overdue_promises"]))
+    panel = await board.expect(
+        "doctrine", lambda m: any(p["escalated"] for p in m["overdue_promises"])
+    )
     (item,) = panel["overdue_promises"]
     assert item["promise_id"] == promise_id and item["escalated"] is True
     assert item["owner_name"] == "Alice" and item["customer_name"] == "Wang"
