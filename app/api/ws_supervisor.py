@@ -129,6 +129,7 @@ async def supervisor_socket(ws: WebSocket) -> None:
     principal, shake = who
     feed = hotline.supervisor
     lang = ws.query_params.get("lang")
+    await feed.caught_up()
     conn = feed.attach(
         principal.agent_id,
         SharedTextSocket(ws, feed.shared),  # each update encoded once for every wallboard

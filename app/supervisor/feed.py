@@ -16,6 +16,7 @@ live state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -243,6 +244,7 @@ class SupervisorFeed:
         self.queue_limit = queue_limit
         self.floor = Floor(config)
         self.seq = 0  # every event up to here is in the floor
+        self._progress = asyncio.Event()  # set whenever seq moves (see caught_up)
         self.connections: set[Connection] = set()
         self.subscription: Subscription | None = None
         interval = config.coalesce_seconds
@@ -526,6 +528,7 @@ class SupervisorFeed:
             if touched.outcome is not None:
                 outcomes[touched.outcome.id] = touched.outcome
             self.seq = event.seq
+        self._progress.set()
         if not self.connections:
             contacts = {}  # no wallboard open: no message to build (see _send_queue)
         for cid, seq in sorted(contacts.items(), key=lambda kv: kv[1]):
@@ -698,6 +701,17 @@ class SupervisorFeed:
         return out
 
     # --- sockets --------------------------------------------------------------------------
+    async def caught_up(self, timeout: float = 1.0) -> None:  # noqa: ASYNC109
+        """Wait (bounded) until the floor holds every event published so far, so that a
+        wallboard connecting sees what was just done (the feed handles events in batches
+        up to LINGER seconds late)."""
+        target = self.center.bus.last_seq
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self.seq < target:
+                    self._progress.clear()
+                    await self._progress.wait()
+
     def attach(
         self,
         who: int,
