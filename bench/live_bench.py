@@ -114,6 +114,7 @@ class Options:
     max_minutes: float
     json_path: Path | None
     log_dir: Path
+    offer_bytes: int
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -122,7 +123,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--rates", default="20,50,100,200,300,400,500,600")
     p.add_argument("--step-seconds", type=float, default=12.0)
     p.add_argument("--settle-seconds", type=float, default=None, help="default: hold-max + 2")
-    p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    p.add_argument(
+        "--db",
+        choices=("sqlite", "postgres", "both", "floor"),
+        default="both",
+        help="floor: bench/live_floor.py, the same exchanges with no database and no routing",
+    )
+    p.add_argument("--offer-bytes", type=int, default=2600, help="the floor's offer size")
     p.add_argument("--agents", type=int, default=300)
     p.add_argument("--customers", type=int, default=3000, help="demo customers to load")
     p.add_argument("--callers", choices=("pool", "fresh"), default="pool")
@@ -157,6 +164,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         max_minutes=a.max_minutes,
         json_path=a.json,
         log_dir=a.log_dir,
+        offer_bytes=a.offer_bytes,
     )
 
 
@@ -260,12 +268,16 @@ class Database:
 
     async def clone(self, template: Database) -> None:
         """A copy of the template (whose server has stopped)."""
+        if self.kind == "floor":
+            return
         if self.kind == "postgres":
             await self._admin(f'CREATE DATABASE "{self.name}" TEMPLATE "{template.name}"')
             return
         sqlite_files(template.path, copy_to=self.path)
 
     async def drop(self) -> None:
+        if self.kind == "floor":
+            return
         if self.kind == "postgres":
             await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             return
@@ -318,10 +330,14 @@ async def seed_demo(opts: Options, env: dict[str, str], log: Path) -> None:
 
 
 class Server:
-    def __init__(self, opts: Options, env: dict[str, str], log: Path) -> None:
+    def __init__(self, opts: Options, env: dict[str, str], log: Path, floor: bool = False) -> None:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
-        cmd = [*hotline_command(opts.server_python), "serve"]
+        if floor:  # the bare server of this checkout, run by the server's python
+            script = Path(__file__).resolve().parent / "live_floor.py"
+            cmd = [str(opts.server_python), str(script), "--offer-bytes", str(opts.offer_bytes)]
+        else:
+            cmd = [*hotline_command(opts.server_python), "serve"]
         cmd += ["--host", HOST, "--port", str(self.port)]
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
@@ -375,6 +391,7 @@ class Ledger:
     wraps: list[tuple[float, float]] = field(default_factory=list)
     pings: list[tuple[float, float]] = field(default_factory=list)
     ws_errors: Counter[str] = field(default_factory=Counter)
+    offer_bytes: list[int] = field(default_factory=list)
 
     def track(self, cid: str) -> Track:
         found = self.contacts.get(cid)
@@ -431,7 +448,10 @@ class AgentBot:
         assert self.ws is not None
         try:
             async for raw in self.ws:
-                await self._on(json.loads(raw), time.monotonic())
+                m = json.loads(raw)
+                if m.get("type") == "offer" and len(self.ledger.offer_bytes) < 1000:
+                    self.ledger.offer_bytes.append(len(raw))
+                await self._on(m, time.monotonic())
         except ConnectionClosed:
             pass
         if not self.closing:
@@ -1009,9 +1029,11 @@ async def make_seed(opts: Options, kind: str, tmp: Path) -> Seed:
     await template.create()
     env = server_env(template, tmp)
     started = time.monotonic()
-    await seed_demo(opts, env, log)
-    say(f"  demo data ({opts.customers} customers) in {time.monotonic() - started:.0f} s")
-    server = Server(opts, env, log)
+    floor = kind == "floor"
+    if not floor:
+        await seed_demo(opts, env, log)
+        say(f"  demo data ({opts.customers} customers) in {time.monotonic() - started:.0f} s")
+    server = Server(opts, env, log, floor)
     try:
         async with httpx.AsyncClient(base_url=server.base, timeout=60.0) as admin:
             await server.wait_ready(admin)
@@ -1028,7 +1050,7 @@ async def one_run(opts: Options, seed: Seed, run: int, rows: list[Row]) -> None:
     say(f"\n== {seed.kind}, run {run}: server in {opts.server_cwd}; log {log}")
     try:
         await db.clone(seed.template)
-        server = Server(opts, server_env(db, seed.tmp), log)
+        server = Server(opts, server_env(db, seed.tmp), log, seed.kind == "floor")
         await drive(opts, seed, run, server, db, rows)
     finally:
         if server is not None:
@@ -1056,6 +1078,7 @@ async def drive(
                 caller_stream(opts, rng), rng,
             )  # fmt: skip
             await run_ladder(bench, rows)
+            say(f"  offer message p50: {pct(ledger.offer_bytes, 50) or 0:.0f} bytes")
         finally:
             await asyncio.gather(*(a.close() for a in agents), return_exceptions=True)
             await poster.stop()
