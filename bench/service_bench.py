@@ -39,6 +39,7 @@ from app.contacts.console_config import load_console_config
 from app.contacts.schemas import WrapupIn
 from app.contacts.wiring import LivePath, build_live_path
 from app.customers.valuation import Valuation, load_grading_config
+from app.db import statement_counter
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_async
 from app.db.models import Agent, Queue
@@ -134,9 +135,14 @@ async def measure(url: str, tmp: Path, opts: argparse.Namespace) -> dict[str, An
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _count(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
-        statements[Step.name()] += 1
+        _counted(1, sql)
+
+    def _counted(n: int, sql: str) -> None:
+        statements[Step.name()] += n
         if opts.show_sql:
-            texts[f"{Step.name()}: {' '.join(sql.split())[:90]}"] += 1
+            texts[f"{Step.name()}: {' '.join(sql.split())[:90]}"] += n
+
+    statement_counter.listen(_counted)  # statements run on the driver (app/db/prepared.py)
 
     console = load_console_config(settings.console_file)
     valuation = Valuation(load_grading_config(settings.grades_file))

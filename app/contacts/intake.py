@@ -7,8 +7,7 @@ from typing import Any
 
 from app.contacts.commands import Arrive
 from app.customers.identity import normalise_identity
-from app.db.models import Customer, CustomerIdentity, Interaction
-from app.db.repositories.customers import CustomerRepository
+from app.db.models import Customer, Interaction
 from app.db.repositories.intake import IntakeRepository
 from app.db.repositories.interactions import InteractionRepository
 from app.db.uow import UnitOfWork
@@ -33,16 +32,16 @@ async def identify(uow: UnitOfWork, data: Arrive, region: str) -> RoutingCustome
     found = await repo.caller_by_identity(kind, value)
     if found is not None:
         return _facts(found)
-    prospect = await CustomerRepository(uow.session).add(
+    prospect = await repo.add_prospect(
         Customer(
             name=data.name or value,
             language=data.language or "zh",
             is_prospect=True,
             attributes={"source": data.channel},
-        )
+        ),
+        kind,
+        value,
     )
-    uow.session.add(CustomerIdentity(customer_id=prospect.id, kind=kind, value=value))
-    await uow.session.flush()
     return RoutingCustomer(customer_id=str(prospect.id))
 
 
@@ -51,7 +50,7 @@ async def open_interaction(
 ) -> Interaction:
     """The contact's row, before it is routed: an offer never names a contact the record
     lacks, and a restart finds what it needs to put the contact back in its place."""
-    return await InteractionRepository(uow.session).add(
+    return await InteractionRepository(uow.session).open(
         Interaction(
             customer_id=customer_id,
             channel=data.channel,

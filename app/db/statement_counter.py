@@ -11,6 +11,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -18,6 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 ENV = "HOTLINE_BENCH_SQL_COUNTER"
 _FORMAT = "<Q"
+Listener = Callable[[int, str], None]
+_listeners: list[Listener] = []  # benchmarks' counters of statements run around SQLAlchemy
+
+
+def listen(listener: Listener) -> None:
+    """Also tell ``listener(statements, sql)`` of the statements that bypass SQLAlchemy's
+    execution events (app/db/prepared.py); for benchmarks."""
+    _listeners.append(listener)
+
+
+def note(statements: int, sql: str) -> None:
+    """Statements run on the driver directly; nothing to do unless a benchmark listens."""
+    for listener in _listeners:
+        listener(statements, sql)
 
 
 def install_from_env(engine: AsyncEngine) -> None:
@@ -30,10 +45,15 @@ def install_from_env(engine: AsyncEngine) -> None:
         counter = mmap.mmap(f.fileno(), 8)
     state = [struct.unpack_from(_FORMAT, counter)[0]]
 
+    def add(statements: int, _sql: str = "") -> None:
+        state[0] += statements
+        struct.pack_into(_FORMAT, counter, 0, state[0])
+
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _count(*_args: Any) -> None:
-        state[0] += 1
-        struct.pack_into(_FORMAT, counter, 0, state[0])
+        add(1)
+
+    listen(add)
 
 
 def read(path: str) -> int:

@@ -21,6 +21,7 @@ from app.db.models import (
     Interaction,
 )
 from app.db.models.complaints import OPEN_STATUSES
+from app.db.prepared import Prepared, PreparedInsert, one_of
 
 
 def _with_facts(stmt: Select[Any]) -> Select[Any]:
@@ -34,7 +35,7 @@ def _with_facts(stmt: Select[Any]) -> Select[Any]:
         .limit(1)
     )
     open_complaints = select(Complaint.owner_id).where(
-        Complaint.customer_id == Customer.id, Complaint.status.in_(OPEN_STATUSES)
+        Complaint.customer_id == Customer.id, one_of(Complaint.status, OPEN_STATUSES)
     )
     oldest = open_complaints.order_by(Complaint.created_at, Complaint.id).limit(1)
     manager = select(Agent.active, Agent.team).where(Agent.id == Customer.account_manager_id)
@@ -61,6 +62,11 @@ _BY_IDENTITY = _with_facts(
     .where(CustomerIdentity.kind == bindparam("kind"), CustomerIdentity.value == bindparam("value"))
 )
 _BY_ID = _with_facts(select(*CALLER).where(Customer.id == bindparam("id")))
+# Run on the driver (app/db/prepared.py): every arrival pays for these.
+_CALLER_BY_IDENTITY = Prepared(_BY_IDENTITY)
+_CALLER_BY_ID = Prepared(_BY_ID)
+_NEW_CUSTOMER = PreparedInsert(Customer)
+_NEW_IDENTITY = PreparedInsert(CustomerIdentity)
 
 
 class IntakeRepository:
@@ -69,9 +75,17 @@ class IntakeRepository:
 
     async def caller_by_identity(self, kind: str, value: str) -> Any | None:
         """The customer with this phone or e-mail (id, account manager) and their facts."""
-        params = {"kind": kind, "value": value}
-        return (await self.session.execute(_BY_IDENTITY, params)).first()
+        return await _CALLER_BY_IDENTITY.first(self.session, {"kind": kind, "value": value})
 
     async def caller_by_id(self, customer_id: int) -> Any | None:
         """The customer (id, account manager) and their facts."""
-        return (await self.session.execute(_BY_ID, {"id": customer_id})).one_or_none()
+        return await _CALLER_BY_ID.first(self.session, {"id": customer_id})
+
+    async def add_prospect(self, customer: Customer, kind: str, value: str) -> Customer:
+        """A new caller: their customer row and the identity they called from (``customer``
+        gets its id; the session does not track it)."""
+        await _NEW_CUSTOMER.add(self.session, customer)
+        await _NEW_IDENTITY.add(
+            self.session, CustomerIdentity(customer_id=customer.id, kind=kind, value=value)
+        )
+        return customer

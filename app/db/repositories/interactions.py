@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Interaction
+from app.db.prepared import Prepared, PreparedInsert
 
 PROJECTED = (
     Interaction.status,
@@ -92,6 +93,10 @@ def _save_projection(postgres: bool) -> Any:
     return update(table).where(table.c.id == bindparam("row_id")).values(values)
 
 
+# Run on the driver (app/db/prepared.py): every contact pays for these.
+_OPEN = PreparedInsert(Interaction)
+_CLOSE_WRAPUP_ROW = Prepared(_CLOSE_WRAPUP)
+
 _SAVE_PROJECTION = _save_projection(postgres=False)
 _SAVE_PROJECTION_PG = _save_projection(postgres=True)
 
@@ -104,6 +109,11 @@ class InteractionRepository:
         self.session.add(interaction)
         await self.session.flush()
         return interaction
+
+    async def open(self, interaction: Interaction) -> Interaction:
+        """A new contact's row, inserted on the driver: ``interaction`` gets its id and
+        defaults, and stays out of the session (it is read, never changed, afterwards)."""
+        return await _OPEN.add(self.session, interaction)  # type: ignore[no-any-return]
 
     async def get(self, interaction_id: int, *, for_update: bool = False) -> Interaction | None:
         stmt = select(Interaction).where(Interaction.id == interaction_id)
@@ -162,7 +172,7 @@ class InteractionRepository:
         attributes), or None when nothing matched (see :meth:`wrapup_state`)."""
         params = {"key": interaction_id, "agent": agent_id}
         params |= {"disposition": disposition, "notes": notes, "at": at}
-        return (await self.session.execute(_CLOSE_WRAPUP, params)).one_or_none()
+        return await _CLOSE_WRAPUP_ROW.first(self.session, params)
 
     async def wrapup_state(self, interaction_id: int) -> Any | None:
         """Agent, status and disposition: why a wrap-up did not match."""

@@ -1,0 +1,249 @@
+"""Hot statements run on the session's own driver connection.
+
+Every contact pays for a handful of statements (its arrival, its wrap-up, the record's
+projection). Through SQLAlchemy's execution path each of them cost ~0.8 ms of CPU on this
+project's machines, several times what the driver needs to run it (see docs/benchmarks.md,
+"driver statements"): most of a contact's CPU went to the database layer, not to the database.
+A :class:`Prepared` statement is still written with SQLAlchemy, in a repository, and compiled
+by SQLAlchemy — once per dialect — with its column types' bind and result processors; what
+it skips at each run is the rest of SQLAlchemy's execution path. It runs in the session's
+transaction, on the connection the session holds (asyncpg or aiosqlite), and the driver's
+errors come out as SQLAlchemy's (``IntegrityError`` and the rest), as callers expect.
+
+Only for statements whose shape is fixed: no expanding ``IN`` (write a constant list with
+:func:`one_of`), and rows come back as light named tuples, not ORM objects.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, bindparam, exc, insert, literal_column
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
+
+from app.db import statement_counter
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One statement compiled for one dialect."""
+
+    sql: str
+    names: tuple[str, ...]  # the driver's positional parameters, in order
+    defaults: dict[str, Any]  # parameters whose value the statement carries (LIMIT 1, ...)
+    binds: tuple[Processor, ...]  # per positional parameter
+    row: type[NamedTuple] | None  # None: no rows come back
+    columns: tuple[Any, ...]  # the result columns' SQLAlchemy types
+
+
+def _row_type(keys: Sequence[str]) -> type[NamedTuple]:
+    base = collections.namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+    key_list = tuple(keys)
+
+    class Row(base):  # type: ignore[valid-type,misc]
+        """A result row: attributes by column name, ``_mapping`` as SQLAlchemy's rows have."""
+
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(key_list, self, strict=True))
+
+    return Row  # type: ignore[return-value]
+
+
+def one_of(column: ColumnElement[Any], values: Iterable[str]) -> ColumnElement[bool]:
+    """``column IN ('a', 'b')`` with the constants in the SQL text: ``in_()`` would make
+    them a parameter that SQLAlchemy expands at every run."""
+    return column.in_([literal_column(_quoted(v)) for v in sorted(values)])
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Prepared:
+    """A statement built once, run on the driver (see the module's docstring)."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._plans: dict[str, _Plan] = {}
+        self._results: dict[str, tuple[Processor, ...]] = {}  # per dialect, per column
+
+    def plan(self, dialect: Dialect) -> _Plan:
+        """The statement compiled for ``dialect`` (cached)."""
+        found = self._plans.get(dialect.name)
+        if found is None:
+            found = self._plans[dialect.name] = self._compile(dialect)
+        return found
+
+    def _compile(self, dialect: Dialect) -> _Plan:
+        compiled: Any = self.statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        for name in names:
+            bind = compiled.binds.get(name)
+            if bind is not None and (bind.expanding or bind.literal_execute):
+                raise ValueError(f"a prepared statement cannot expand {name!r} at each run")
+        processors = compiled._bind_processors
+        defaults = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if name in names and not bind.required
+        }
+        columns = compiled._result_columns
+        row = _row_type([c.keyname for c in columns]) if columns else None
+        return _Plan(
+            sql=compiled.string,
+            names=names,
+            defaults=defaults,
+            binds=tuple(processors.get(n) for n in names),
+            row=row,
+            columns=tuple(c.type for c in columns),
+        )
+
+    async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
+        """Every row, for these parameters."""
+        return await self._run(session, [params], many=False)
+
+    async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Any | None:
+        """The first row, or None."""
+        rows = await self._run(session, [params], many=False)
+        return rows[0] if rows else None
+
+    async def many(self, session: AsyncSession, params: Iterable[Mapping[str, Any]]) -> None:
+        """Once per parameter set, in one driver call (no rows back)."""
+        batch = list(params)
+        if batch:
+            await self._run(session, batch, many=True)
+
+    async def _run(
+        self, session: AsyncSession, batch: list[Mapping[str, Any]], *, many: bool
+    ) -> list[Any]:
+        conn = await session.connection()
+        plan = self.plan(conn.dialect)
+        args = [self._args(plan, p) for p in batch]
+        raw = await conn.get_raw_connection()
+        adapter: Any = raw.dbapi_connection
+        statement_counter.note(len(args), plan.sql)
+        try:
+            if conn.dialect.name == "postgresql":
+                records = await _asyncpg(adapter, plan.sql, args, many)
+            else:
+                records = await _aiosqlite(adapter, plan.sql, args, many)
+        except Exception as error:
+            raise _translated(conn.dialect, adapter, plan.sql, args, error) from error
+        if plan.row is None or many:
+            return []
+        results = self._results.get(conn.dialect.name)
+        if results is None:
+            results = await self._result_processors(conn.dialect, adapter, plan)
+        make = plan.row
+        return [
+            make(*[v if p is None else p(v) for v, p in zip(r, results, strict=True)])
+            for r in records
+        ]
+
+    async def _result_processors(
+        self, dialect: Dialect, adapter: Any, plan: _Plan
+    ) -> tuple[Processor, ...]:
+        """The columns' result processors; some of PostgreSQL's depend on the type the
+        server sends (numeric or float), learnt once from the statement's description."""
+        coltypes: list[Any] = [None] * len(plan.columns)
+        if dialect.name == "postgresql":
+            async with adapter._execute_mutex:
+                described = await adapter._connection.prepare(plan.sql)
+            coltypes = [a.type.oid for a in described.get_attributes()]
+        found = tuple(
+            t._cached_result_processor(dialect, c)
+            for t, c in zip(plan.columns, coltypes, strict=True)
+        )
+        self._results[dialect.name] = found
+        return found
+
+    @staticmethod
+    def _args(plan: _Plan, params: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for name, process in zip(plan.names, plan.binds, strict=True):
+            value = params[name] if name in params else plan.defaults[name]
+            values.append(value if process is None else process(value))
+        return values
+
+
+async def _asyncpg(adapter: Any, sql: str, args: list[list[Any]], many: bool) -> Sequence[Any]:
+    # The session's transaction begins lazily, on its first statement: this may be it.
+    async with adapter._execute_mutex:
+        if adapter._transaction is None:
+            await adapter._start_transaction()
+        driver = adapter._connection
+        if many:
+            await driver.executemany(sql, args)
+            return []
+        return await driver.fetch(sql, *args[0])  # type: ignore[no-any-return]
+
+
+async def _aiosqlite(adapter: Any, sql: str, args: list[list[Any]], many: bool) -> Sequence[Any]:
+    # sqlite3 opens the transaction itself before a write, as it does for SQLAlchemy.
+    driver = adapter._connection
+    if many:
+        await driver.executemany(sql, args)
+        return []
+    return await driver.execute_fetchall(sql, args[0])  # type: ignore[no-any-return]
+
+
+def _translated(
+    dialect: Dialect, adapter: Any, sql: str, args: list[list[Any]], error: Exception
+) -> Exception:
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...)."""
+    dbapi: Any = dialect.loaded_dbapi
+    try:
+        adapter._handle_exception(error)  # raises the DB-API form of the driver's error
+    except dbapi.Error as dbapi_error:
+        params = args[0] if len(args) == 1 else args
+        return exc.DBAPIError.instance(sql, params, dbapi_error, dbapi.Error)
+    except Exception as other:
+        return other
+    return error
+
+
+class PreparedInsert:
+    """A model's row inserted by a :class:`Prepared` statement, its primary key returned.
+
+    The model's Python-side defaults (``default=``) are filled in here, as the ORM would fill
+    them, and written back to the instance, which stays transient: callers read it, the
+    session never tracks it. Columns with only a server default are left to the database.
+    """
+
+    def __init__(self, model: type[Any]) -> None:
+        mapper = sa_inspect(model)
+        table = mapper.local_table
+        (self._pk,) = table.primary_key.columns
+        self._columns = [
+            (mapper.get_property_by_column(c).key, c)
+            for c in table.columns
+            if c is not self._pk and not (c.server_default is not None and c.default is None)
+        ]
+        values = {c.name: bindparam(key, type_=c.type) for key, c in self._columns}
+        self._statement = Prepared(insert(table).values(values).returning(self._pk))
+
+    async def add(self, session: AsyncSession, obj: Any) -> Any:
+        """Insert ``obj``'s row in the session's transaction; ``obj`` gets its id."""
+        params = {}
+        for key, column in self._columns:
+            value = getattr(obj, key)
+            if value is None and column.default is not None:
+                default: Any = column.default
+                value = default.arg(None) if default.is_callable else default.arg
+                setattr(obj, key, value)
+            params[key] = value
+        row = await self._statement.first(session, params)
+        assert row is not None
+        setattr(obj, self._pk.key, row[0])
+        return obj
