@@ -13,10 +13,7 @@ from app.customers.grades import value_out
 from app.customers.schemas import CustomerOut
 from app.customers.service import to_out
 from app.customers.value_schemas import OverrideOut, ValueOut
-from app.db.models import CustomerValueRow, GradeOverrideRow
-from app.db.repositories.customers import CustomerRepository
 from app.db.repositories.profiles import ProfileRepository
-from app.db.repositories.promises import PromiseRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
 from app.errors import NotFound
@@ -71,11 +68,11 @@ async def build_profiles(
     if not customers:
         return {}
     ids = sorted(customers)
-    identities = await CustomerRepository(uow.session).identities(ids)
+    identities = await repo.identities(ids)
     recent = await repo.recent_interactions(ids, RECENT, with_logs=with_logs)
     stats = await repo.interaction_stats(ids)
     complaints = await repo.open_complaints(ids, COMPLAINTS)
-    promises = await PromiseRepository(uow.session).open_for_customers(ids)
+    promises = await repo.open_promises(ids)
     values, overrides = await repo.values(ids)
     # Account managers, the agents of the recent contacts and the owners of the open
     # complaints (named, not numbered).
@@ -108,9 +105,8 @@ async def build_profiles(
     return profiles
 
 
-def _value(
-    row: CustomerValueRow | None, override: GradeOverrideRow | None, lang: str
-) -> ValueOut | None:
+def _value(row: Any, override: Any, lang: str) -> ValueOut | None:
+    """``row``, ``override``: rows of :class:`CustomerValueRow`, :class:`GradeOverrideRow`."""
     if row is None:
         return None
     out = value_out(row, lang)

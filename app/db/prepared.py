@@ -17,15 +17,21 @@ Only for statements whose shape is fixed: no expanding ``IN`` (write a constant 
 from __future__ import annotations
 
 import collections
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import ColumnElement, bindparam, exc, insert, literal_column
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import Integer, NullType, String, TypeDecorator, TypeEngine
 
 from app.db import statement_counter
 
@@ -58,6 +64,54 @@ def _row_type(keys: Sequence[str]) -> type[NamedTuple]:
             return dict(zip(key_list, self, strict=True))
 
     return Row  # type: ignore[return-value]
+
+
+class IdList(TypeDecorator[list[int]]):
+    """Integer ids as one parameter: an array on PostgreSQL, JSON text on SQLite."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(Integer))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        ids = [int(v) for v in value]
+        return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+
+class _InIds(ColumnElement[bool]):
+    inherit_cache = True
+    type = NullType()  # not Boolean: SQLite would compare the whole test to 1
+    _traverse_internals: ClassVar[list[tuple[str, Any]]] = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], ids: BindParameter[Any]) -> None:
+        self.column, self.ids = column, ids
+
+
+@compiles(_InIds)
+def _in_json_ids(element: _InIds, compiler: Any, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"
+
+
+@compiles(_InIds, "postgresql")
+def _in_array_ids(element: _InIds, compiler: Any, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} = ANY({ids})"
+
+
+def in_ids(column: ColumnElement[Any], name: str = "ids") -> ColumnElement[bool]:
+    """``column`` is one of the ids given as parameter ``name`` (a list of ints), in one
+    statement text whatever their number: ``= ANY(array)`` on PostgreSQL, ``IN`` over
+    ``json_each`` on SQLite. (An expanding ``IN`` is re-rendered, and on PostgreSQL
+    prepared anew, for every count of ids.)"""
+    return _InIds(column, bindparam(name, type_=IdList()))
 
 
 def one_of(column: ColumnElement[Any], values: Iterable[str]) -> ColumnElement[bool]:

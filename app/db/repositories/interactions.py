@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Interaction
-from app.db.prepared import Prepared, PreparedInsert
+from app.db.prepared import Prepared, PreparedInsert, in_ids
 
 PROJECTED = (
     Interaction.status,
@@ -48,7 +48,7 @@ CARD = (
 
 # Built once: the live path runs these for every contact, and building a statement costs
 # SQLAlchemy more than running it.
-_CARDS = select(*CARD).where(Interaction.id.in_(bindparam("ids", expanding=True)))
+_CARDS = Prepared(select(*CARD).where(in_ids(Interaction.id)))
 _CLOSE_WRAPUP = (
     update(Interaction)
     .where(
@@ -130,7 +130,7 @@ class InteractionRepository:
     async def cards(self, ids: list[int]) -> dict[int, Any]:
         """What agents' offer cards show of these contacts (no routing log, no transcript),
         in one statement."""
-        return {row.id: row for row in await self.session.execute(_CARDS, {"ids": ids})}
+        return {row.id: row for row in await _CARDS.all(self.session, {"ids": ids})}
 
     async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The columns the live-path projector writes, for these contacts (plain dicts: the

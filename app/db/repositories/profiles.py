@@ -1,9 +1,10 @@
 """All SQL of the customer profile (the 360 view and the screen pop), for many customers at
 once: one statement per part, whatever the number of customers (see app/db/loader.py).
 
-The statements are built once, here, with their customer ids as an expanding parameter:
-building a statement costs more than running it (SQLAlchemy derives its cache key from
-the structure on every build), and every screen pop runs these.
+The statements are built once, here, with their customer ids as one array parameter, and
+run on the driver (app/db/prepared.py): every screen pop runs these, and SQLAlchemy's
+execution path cost several times what the statements themselves do. Rows come back as
+named tuples with the columns' names (no ORM objects): the profile only reads them.
 """
 
 from __future__ import annotations
@@ -19,25 +20,25 @@ from app.db.models import (
     Agent,
     Complaint,
     Customer,
+    CustomerIdentity,
     CustomerValueRow,
     GradeOverrideRow,
     Interaction,
+    Promise,
 )
 from app.db.models.complaints import OPEN_STATUSES
+from app.db.models.promises import OPEN as PROMISE_OPEN
+from app.db.prepared import Prepared, in_ids, one_of
 
 HEAVY = ("routing_explanation", "transcript")
 """Interaction columns a screen pop leaves out: the record has them, the card does not."""
-
-_IDS = bindparam("ids", expanding=True)
 
 
 def _recent(with_logs: bool) -> Any:
     order = (Interaction.created_at.desc(), Interaction.id.desc())
     rank = func.row_number().over(partition_by=Interaction.customer_id, order_by=order)
     columns = [c for c in Interaction.__table__.c if with_logs or c.key not in HEAVY]
-    ranked = (
-        select(*columns, rank.label("rank")).where(Interaction.customer_id.in_(_IDS)).subquery()
-    )
+    ranked = select(*columns, rank.label("rank")).where(in_ids(Interaction.customer_id)).subquery()
     stmt = (
         select(ranked)
         .where(ranked.c.rank <= bindparam("limit"))
@@ -46,35 +47,60 @@ def _recent(with_logs: bool) -> Any:
     return select(Interaction).from_statement(stmt) if with_logs else stmt
 
 
-_CUSTOMERS = select(Customer).where(Customer.id.in_(_IDS))
-_RECENT = {True: _recent(True), False: _recent(False)}
-_STATS = (
+_CUSTOMERS = Prepared(select(Customer).where(in_ids(Customer.id)))
+_IDENTITIES = Prepared(
+    select(CustomerIdentity)
+    .where(in_ids(CustomerIdentity.customer_id))
+    .order_by(CustomerIdentity.id)
+)
+_RECENT_WITH_LOGS = _recent(True)  # ORM objects, for the profile page (not a screen pop)
+_RECENT = Prepared(_recent(False))
+_STATS = Prepared(
     select(
         Interaction.customer_id,
         func.count(),
         func.avg(Interaction.rating),
         func.count(Interaction.rating),
     )
-    .where(Interaction.customer_id.in_(_IDS))
+    .where(in_ids(Interaction.customer_id))
     .group_by(Interaction.customer_id)
 )
-_OPEN_COMPLAINTS = (
+_OPEN_COMPLAINTS = Prepared(
     select(Complaint)
-    .where(Complaint.customer_id.in_(_IDS), Complaint.status.in_(sorted(OPEN_STATUSES)))
+    .where(in_ids(Complaint.customer_id), one_of(Complaint.status, OPEN_STATUSES))
     .order_by(Complaint.customer_id, Complaint.due_at, Complaint.id)
 )
-_AGENTS = select(Agent.id, Agent.display_name, Agent.team).where(Agent.id.in_(_IDS))
-_VALUES = select(CustomerValueRow).where(CustomerValueRow.customer_id.in_(_IDS))
-_OVERRIDES = select(GradeOverrideRow).where(GradeOverrideRow.customer_id.in_(_IDS))
+_OPEN_PROMISES = Prepared(
+    select(Promise)
+    .where(in_ids(Promise.customer_id), Promise.status == PROMISE_OPEN)
+    .order_by(Promise.due_at, Promise.id)
+)
+_AGENTS = Prepared(select(Agent.id, Agent.display_name, Agent.team).where(in_ids(Agent.id)))
+_VALUES = Prepared(select(CustomerValueRow).where(in_ids(CustomerValueRow.customer_id)))
+_OVERRIDES = Prepared(select(GradeOverrideRow).where(in_ids(GradeOverrideRow.customer_id)))
 
 
 class ProfileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def customers(self, ids: Sequence[int]) -> dict[int, Customer]:
-        rows = await self.session.execute(_CUSTOMERS, {"ids": list(ids)})
-        return {c.id: c for c in rows.scalars()}
+    async def customers(self, ids: Sequence[int]) -> dict[int, Any]:
+        """These customers' rows (the columns of :class:`Customer`), by id."""
+        return {c.id: c for c in await _CUSTOMERS.all(self.session, {"ids": ids})}
+
+    async def identities(self, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
+        """Each customer's phones and e-mails (rows of :class:`CustomerIdentity`)."""
+        out: dict[int, list[Any]] = {cid: [] for cid in customer_ids}
+        for row in await _IDENTITIES.all(self.session, {"ids": customer_ids}):
+            out[row.customer_id].append(row)
+        return out
+
+    async def open_promises(self, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
+        """Open promises of each of these customers, soonest due first."""
+        found: dict[int, list[Any]] = {}
+        for p in await _OPEN_PROMISES.all(self.session, {"ids": customer_ids}):
+            found.setdefault(p.customer_id, []).append(p)
+        return found
 
     async def recent_interactions(
         self, customer_ids: Sequence[int], limit: int, *, with_logs: bool
@@ -82,9 +108,12 @@ class ProfileRepository:
         """Each customer's latest ``limit`` interactions, newest first: ORM rows, or — without
         logs — plain rows lacking the routing log and the transcript."""
         params = {"ids": list(customer_ids), "limit": limit}
-        result = await self.session.execute(_RECENT[with_logs], params)
         found: dict[int, list[Any]] = defaultdict(list)
-        for row in result.scalars() if with_logs else result:
+        if with_logs:
+            for row in (await self.session.execute(_RECENT_WITH_LOGS, params)).scalars():
+                found[row.customer_id].append(row)
+            return found
+        for row in await _RECENT.all(self.session, params):
             found[row.customer_id].append(row)
         return found
 
@@ -92,7 +121,7 @@ class ProfileRepository:
         self, customer_ids: Sequence[int]
     ) -> dict[int, tuple[int, float | None, int]]:
         """Per customer: interactions, average rating, ratings given."""
-        rows = await self.session.execute(_STATS, {"ids": list(customer_ids)})
+        rows = await _STATS.all(self.session, {"ids": customer_ids})
         return {
             cid: (int(n), float(avg) if avg is not None else None, int(rated))
             for cid, n, avg, rated in rows
@@ -100,27 +129,26 @@ class ProfileRepository:
 
     async def open_complaints(
         self, customer_ids: Sequence[int], limit: int
-    ) -> dict[int, list[Complaint]]:
-        """Each customer's open complaints, the nearest deadline first."""
-        rows = await self.session.execute(_OPEN_COMPLAINTS, {"ids": list(customer_ids)})
-        found: dict[int, list[Complaint]] = defaultdict(list)
-        for c in rows.scalars():
+    ) -> dict[int, list[Any]]:
+        """Each customer's open complaints (rows of :class:`Complaint`), the nearest
+        deadline first."""
+        found: dict[int, list[Any]] = defaultdict(list)
+        for c in await _OPEN_COMPLAINTS.all(self.session, {"ids": customer_ids}):
             if len(found[c.customer_id]) < limit:
                 found[c.customer_id].append(c)
         return found
 
     async def agents(self, ids: Sequence[int]) -> dict[int, Any]:
         """id, display name and team of these agents."""
-        rows = await self.session.execute(_AGENTS, {"ids": list(ids)})
-        return {row.id: row for row in rows}
+        return {row.id: row for row in await _AGENTS.all(self.session, {"ids": ids})}
 
     async def values(
         self, customer_ids: Sequence[int]
     ) -> tuple[dict[int, CustomerValueRow], dict[int, GradeOverrideRow]]:
         """Stored values and manual grade overrides of these customers."""
-        rows = await self.session.execute(_VALUES, {"ids": list(customer_ids)})
-        values = {row.customer_id: row for row in rows.scalars()}
+        rows = await _VALUES.all(self.session, {"ids": customer_ids})
+        values = {row.customer_id: row for row in rows}
         if not values:  # an override shows only beside a value (as value_of has it)
             return values, {}
-        rows = await self.session.execute(_OVERRIDES, {"ids": list(values)})
-        return values, {row.customer_id: row for row in rows.scalars()}
+        rows = await _OVERRIDES.all(self.session, {"ids": list(values)})
+        return values, {row.customer_id: row for row in rows}

@@ -132,17 +132,3 @@ class PromiseRepository:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
-
-    async def open_for_customers(self, customer_ids: Sequence[int]) -> dict[int, list[Promise]]:
-        """Open promises of each of these customers, soonest due first (profiles in batch)."""
-        if not customer_ids:
-            return {}
-        stmt = (
-            select(Promise)
-            .where(Promise.customer_id.in_(list(customer_ids)), Promise.status == OPEN)
-            .order_by(Promise.due_at, Promise.id)
-        )
-        found: dict[int, list[Promise]] = {}
-        for p in (await self.session.execute(stmt)).scalars():
-            found.setdefault(p.customer_id, []).append(p)
-        return found
