@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AgentStateRow
+from app.db.prepared import Prepared
+
+# Run on the driver (app/db/prepared.py): the projector writes a batch with every few events.
+_ADD = Prepared(
+    insert(AgentStateRow).values(
+        {c: bindparam(c) for c in ("agent_id", "state", "reason", "at", "event_seq")}
+    )
+)
 
 
 class AgentStateRepository:
@@ -18,8 +26,7 @@ class AgentStateRepository:
     async def add(self, rows: list[dict[str, Any]]) -> None:
         """Changes as the projector saw them: ``agent_id``, ``state``, ``reason``, ``at``,
         ``event_seq`` each; one statement for the batch."""
-        if rows:
-            await self.session.execute(insert(AgentStateRow), rows)
+        await _ADD.many(self.session, rows)
 
     async def latest(self, agent_ids: list[int]) -> dict[int, tuple[str, str | None]]:
         """Each agent's last recorded (state, reason): what a new event is compared with."""

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import EventCursor
+from app.db.prepared import Prepared
 from app.db.types import utcnow
+
+_ADVANCE = Prepared(
+    update(EventCursor)
+    .where(EventCursor.consumer == bindparam("consumer"))
+    .values(seq=bindparam("seq"), updated_at=bindparam("at"))
+    .returning(EventCursor.consumer)
+)
 
 
 class EventCursorRepository:
@@ -21,13 +29,9 @@ class EventCursorRepository:
         return int(seq or 0)
 
     async def set(self, consumer: str, seq: int) -> None:
-        """One UPDATE in the usual case (the projector calls this with every batch)."""
-        stmt = (
-            update(EventCursor)
-            .where(EventCursor.consumer == consumer)
-            .values(seq=seq, updated_at=utcnow())
-        )
-        result = await self.session.execute(stmt)
-        if not getattr(result, "rowcount", 0):
-            self.session.add(EventCursor(consumer=consumer, seq=seq, updated_at=utcnow()))
+        """One UPDATE, on the driver, in the usual case (the projector calls this with every
+        batch)."""
+        params = {"consumer": consumer, "seq": seq, "at": utcnow()}
+        if await _ADVANCE.first(self.session, params) is None:
+            self.session.add(EventCursor(consumer=consumer, seq=seq, updated_at=params["at"]))
             await self.session.flush()

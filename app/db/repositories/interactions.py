@@ -65,8 +65,8 @@ _CLOSE_WRAPUP = (
     .returning(Interaction.id, Interaction.customer_id, Interaction.attributes)
     .execution_options(synchronize_session=False)
 )
-_PROJECTION_ROWS = select(Interaction.id, Interaction.created_at, *PROJECTED).where(
-    Interaction.id.in_(bindparam("ids", expanding=True))
+_PROJECTION_ROWS = Prepared(
+    select(Interaction.id, Interaction.created_at, *PROJECTED).where(in_ids(Interaction.id))
 )
 
 
@@ -97,8 +97,8 @@ def _save_projection(postgres: bool) -> Any:
 _OPEN = PreparedInsert(Interaction)
 _CLOSE_WRAPUP_ROW = Prepared(_CLOSE_WRAPUP)
 
-_SAVE_PROJECTION = _save_projection(postgres=False)
-_SAVE_PROJECTION_PG = _save_projection(postgres=True)
+_SAVE_PROJECTION = Prepared(_save_projection(postgres=False))
+_SAVE_PROJECTION_PG = Prepared(_save_projection(postgres=True))
 
 
 class InteractionRepository:
@@ -138,8 +138,8 @@ class InteractionRepository:
         ``explanation_added``: the entries to append to the routing explanation."""
         if not ids:
             return {}
-        rows = await self.session.execute(_PROJECTION_ROWS, {"ids": ids})
-        return {row.id: dict(row._mapping) | {"explanation_added": []} for row in rows}
+        rows = await _PROJECTION_ROWS.all(self.session, {"ids": ids})
+        return {row.id: row._mapping | {"explanation_added": []} for row in rows}
 
     async def save_projection(self, rows: list[dict[str, Any]]) -> None:
         """Write back what the projector changed, in one statement for all the rows. The
@@ -161,7 +161,7 @@ class InteractionRepository:
             }
             for r in rows
         ]
-        await self.session.execute(_SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION, params)
+        await (_SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION).many(self.session, params)
 
     async def close_wrapup(
         self, interaction_id: int, agent_id: int, disposition: str, notes: str, at: datetime
