@@ -502,8 +502,9 @@ async def benchmark(
     ratio = (best_hotline / best_bare) if best_hotline and best_bare else None
     say(
         f"\n== highest rate with no failed call: Hotline {best_hotline or 'none'} calls/s"
-        f"{'+' if best_hotline == opts.ladder[-1] else ''}, bare responder "
-        f"{best_bare or 'none'} calls/s{'+' if best_bare == opts.bare_ladder[-1] else ''}"
+        f"{'+' if opts.ladder and best_hotline == opts.ladder[-1] else ''}, bare responder "
+        f"{best_bare or 'none'} calls/s"
+        f"{'+' if opts.bare_ladder and best_bare == opts.bare_ladder[-1] else ''}"
         + (f", ratio {ratio:.3f}" if ratio is not None else "")
         + f"\n   ({opts.step_seconds:g} s steps; '+': the ladder's top held, so the rate is a "
         f"lower bound; load average now {loadavg()})"
