@@ -12,6 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Agent, Queue
+from app.db.prepared import Prepared, in_ids
+
+# Run on the driver (app/db/prepared.py): redirect mode answers every call from this.
+_SIP_URIS = Prepared(select(Agent.id, Agent.sip_uri).where(in_ids(Agent.id)))
 
 
 class StaffRepository:
@@ -31,9 +35,7 @@ class StaffRepository:
         """The SIP URIs of these agents, in one query (an absent agent is left out)."""
         if not agent_ids:
             return {}
-        rows = await self.session.execute(
-            select(Agent.id, Agent.sip_uri).where(Agent.id.in_(agent_ids))
-        )
+        rows = await _SIP_URIS.all(self.session, {"ids": sorted(agent_ids)})
         return {agent_id: uri for agent_id, uri in rows}
 
     async def agent_by_username(self, username: str) -> Agent | None:

@@ -14,12 +14,27 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Customer, CustomerValueRow, Interaction
+from app.db.prepared import Prepared, in_ids
 from app.db.repositories.customers import first_phone
 
 # Endings of a contact nobody answered that count as abandoned (the caller left, or routing
 # gave up at the queue's maximum wait).
 UNANSWERED_ENDS = ("abandoned", "timed_out")
 CALLBACK_SOURCE = "callback"  # the `source` of a callback a supervisor made
+
+
+# Run on the driver (app/db/prepared.py): the feed learns every new caller.
+_CUSTOMERS = Prepared(
+    select(
+        Customer.id,
+        Customer.name,
+        CustomerValueRow.grade,
+        CustomerValueRow.clv,
+        first_phone(Customer.id).label("phone"),
+    )
+    .outerjoin(CustomerValueRow, CustomerValueRow.customer_id == Customer.id)
+    .where(in_ids(Customer.id))
+)
 
 
 class SupervisorRepository:
@@ -87,16 +102,4 @@ class SupervisorRepository:
         wanted = sorted(set(ids))
         if not wanted:
             return []
-        phone = first_phone(Customer.id)
-        stmt = (
-            select(
-                Customer.id,
-                Customer.name,
-                CustomerValueRow.grade,
-                CustomerValueRow.clv,
-                phone.label("phone"),
-            )
-            .outerjoin(CustomerValueRow, CustomerValueRow.customer_id == Customer.id)
-            .where(Customer.id.in_(wanted))
-        )
-        return list(await self.session.execute(stmt))
+        return await _CUSTOMERS.all(self.session, {"ids": wanted})
