@@ -6,6 +6,7 @@ in --server-cwd), on a fresh database it creates and drops itself, only on 127.0
     .venv/bin/python bench/live_bench.py                       # this checkout, SQLite then PostgreSQL
     .venv/bin/python bench/live_bench.py --db postgres --rates 20,50,100 --step-seconds 10
     .venv/bin/python bench/live_bench.py --server-cwd /tmp/old --server-python /tmp/old/.venv/bin/python
+    .venv/bin/python bench/live_bench.py --db floor            # bench/live_floor.py: the web stack alone
 
 Per database: a fresh SQLite file in a temporary directory, or a PostgreSQL database
 `hotline_bench_<pid>_<n>` on 127.0.0.1:5432 (user postgres; --pg-dsn) that it CREATEs and DROPs.
@@ -129,7 +130,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default="both",
         help="floor: bench/live_floor.py, the same exchanges with no database and no routing",
     )
-    p.add_argument("--offer-bytes", type=int, default=2600, help="the floor's offer size")
+    p.add_argument("--offer-bytes", type=int, default=6400, help="the floor's offer size")
     p.add_argument("--agents", type=int, default=300)
     p.add_argument("--customers", type=int, default=3000, help="demo customers to load")
     p.add_argument("--callers", choices=("pool", "fresh"), default="pool")

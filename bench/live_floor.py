@@ -17,7 +17,7 @@ What it does per contact is what the bots see from Hotline, and nothing behind i
   the benchmark (`live_bench.py` prints it), so that JSON encoding and framing cost the same;
 - login, `POST /api/queues` and `POST /api/agents` accept anything (no password hashing).
 
-    .venv/bin/python bench/live_floor.py --port 8099 [--offer-bytes 2600]
+    .venv/bin/python bench/live_floor.py --port 8099 [--offer-bytes 6400]
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--offer-bytes", type=int, default=2600)
+    p.add_argument("--offer-bytes", type=int, default=6400)
     a = p.parse_args()
     uvicorn.run(
         create_app(Floor(a.offer_bytes)), host=a.host, port=a.port, ws_per_message_deflate=False
