@@ -49,7 +49,7 @@ CARD = (
 # Built once: the live path runs these for every contact, and building a statement costs
 # SQLAlchemy more than running it.
 _CARDS = Prepared(select(*CARD).where(in_ids(Interaction.id)))
-_CLOSE_WRAPUP = (
+_CLOSE_WRAPUP = Prepared(
     update(Interaction)
     .where(
         Interaction.id == bindparam("key"),
@@ -63,7 +63,6 @@ _CLOSE_WRAPUP = (
         wrapped_up_at=bindparam("at"),
     )
     .returning(Interaction.id, Interaction.customer_id, Interaction.attributes)
-    .execution_options(synchronize_session=False)
 )
 _PROJECTION_ROWS = Prepared(
     select(Interaction.id, Interaction.created_at, *PROJECTED).where(in_ids(Interaction.id))
@@ -95,7 +94,6 @@ def _save_projection(postgres: bool) -> Any:
 
 # Run on the driver (app/db/prepared.py): every contact pays for these.
 _OPEN = PreparedInsert(Interaction)
-_CLOSE_WRAPUP_ROW = Prepared(_CLOSE_WRAPUP)
 
 _SAVE_PROJECTION = Prepared(_save_projection(postgres=False))
 _SAVE_PROJECTION_PG = Prepared(_save_projection(postgres=True))
@@ -172,7 +170,7 @@ class InteractionRepository:
         attributes), or None when nothing matched (see :meth:`wrapup_state`)."""
         params = {"key": interaction_id, "agent": agent_id}
         params |= {"disposition": disposition, "notes": notes, "at": at}
-        return await _CLOSE_WRAPUP_ROW.first(self.session, params)
+        return await _CLOSE_WRAPUP.first(self.session, params)
 
     async def wrapup_state(self, interaction_id: int) -> Any | None:
         """Agent, status and disposition: why a wrap-up did not match."""

@@ -89,7 +89,9 @@ class ProfileRepository:
         return {c.id: c for c in await _CUSTOMERS.all(self.session, {"ids": ids})}
 
     async def identities(self, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
-        """Each customer's phones and e-mails (rows of :class:`CustomerIdentity`)."""
+        """Each customer's phones and e-mails (rows of :class:`CustomerIdentity`). The same
+        read as :meth:`CustomerRepository.identities`, on the driver: that one gives ORM
+        objects, which editing a customer's identities deletes and adds."""
         out: dict[int, list[Any]] = {cid: [] for cid in customer_ids}
         for row in await _IDENTITIES.all(self.session, {"ids": customer_ids}):
             out[row.customer_id].append(row)
@@ -142,10 +144,9 @@ class ProfileRepository:
         """id, display name and team of these agents."""
         return {row.id: row for row in await _AGENTS.all(self.session, {"ids": ids})}
 
-    async def values(
-        self, customer_ids: Sequence[int]
-    ) -> tuple[dict[int, CustomerValueRow], dict[int, GradeOverrideRow]]:
-        """Stored values and manual grade overrides of these customers."""
+    async def values(self, customer_ids: Sequence[int]) -> tuple[dict[int, Any], dict[int, Any]]:
+        """Stored values and manual grade overrides of these customers (rows of
+        :class:`CustomerValueRow` and :class:`GradeOverrideRow`)."""
         rows = await _VALUES.all(self.session, {"ids": customer_ids})
         values = {row.customer_id: row for row in rows}
         if not values:  # an override shows only beside a value (as value_of has it)
