@@ -19,7 +19,7 @@ from routing import Customer as RoutingCustomer
 async def identify(uow: UnitOfWork, data: Arrive, region: str) -> RoutingCustomer:
     """By customer id, phone or e-mail, with what routing needs to know of them (one round
     trip); an unknown caller becomes a prospect customer, who has no history yet."""
-    repo = IntakeRepository(uow.session)
+    repo = IntakeRepository(uow)
     if data.customer_id is not None:
         found = await repo.caller_by_id(data.customer_id)
         if found is None:
@@ -50,7 +50,7 @@ async def open_interaction(
 ) -> Interaction:
     """The contact's row, before it is routed: an offer never names a contact the record
     lacks, and a restart finds what it needs to put the contact back in its place."""
-    return await InteractionRepository(uow.session).open(
+    return await InteractionRepository(uow).open(
         Interaction(
             customer_id=customer_id,
             channel=data.channel,
@@ -72,7 +72,7 @@ async def open_interaction(
 
 async def routing_customer(uow: UnitOfWork, customer_id: int) -> RoutingCustomer | None:
     """What the policy matches on (None: no such customer)."""
-    found = await IntakeRepository(uow.session).caller_by_id(customer_id)
+    found = await IntakeRepository(uow).caller_by_id(customer_id)
     return None if found is None else _facts(found)
 
 

@@ -46,8 +46,8 @@ async def screen_pop(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
 async def load_cards(uow_factory: Callable[[], UnitOfWork], ids: list[int]) -> dict[int, Card]:
     """Cards and screen pops of many contacts in one transaction and a fixed number of
     statements: offers made together are popped together."""
-    async with uow_factory() as uow:
-        cards = await InteractionRepository(uow.session).cards(ids)
+    async with uow_factory().reading() as uow:
+        cards = await InteractionRepository(uow).cards(ids)
         customers = [card.customer_id for card in cards.values()]
         profiles = await build_profiles(uow, customers, with_logs=False)
     pops = {cid: screen_pop_profile(p.model_dump(mode="json")) for cid, p in profiles.items()}

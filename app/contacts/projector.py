@@ -103,7 +103,7 @@ class InteractionProjector:
         states = [e for e in events if e.name == ev.AGENT_STATE]
         async with self.uow_factory() as uow:
             last_states = await self._log_states(uow, states)
-            repo = InteractionRepository(uow.session)
+            repo = InteractionRepository(uow)
             ids = sorted({int(e.data["contact_id"]) for e in mine})
             rows = await repo.projection_rows(ids)
             changed: dict[int, dict[str, Any]] = {}
@@ -117,7 +117,7 @@ class InteractionProjector:
                 row["last_event_seq"] = event.seq
                 changed[key] = row
             await repo.save_projection(list(changed.values()))
-            await EventCursorRepository(uow.session).set(CONSUMER, events[-1].seq)
+            await EventCursorRepository(uow).set(CONSUMER, events[-1].seq)
         self._last_states |= last_states  # committed: what the next batch compares with
 
     async def _log_states(
@@ -129,7 +129,7 @@ class InteractionProjector:
         differs from the agent's last one. Returns the agents' states as of this batch."""
         if not events:
             return {}
-        repo = AgentStateRepository(uow.session)
+        repo = AgentStateRepository(uow)
         agents = {int(e.data["agent_id"]) for e in events}
         unknown = sorted(agents - self._last_states.keys())
         last = {a: self._last_states[a] for a in agents if a in self._last_states}

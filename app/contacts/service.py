@@ -81,8 +81,10 @@ class ContactCenterService:
         for attempt in (1, 2):
             try:
                 async with self._intake, self.uow() as uow:
-                    facts = await identify(uow, cmd, self.region)
+                    # First: a queue routing does not know yet is read through the session,
+                    # which the driver statements below then share.
                     await self._check_queue(uow, cmd.queue)
+                    facts = await identify(uow, cmd, self.region)
                     assert facts.customer_id is not None
                     customer_id = int(facts.customer_id)
                     interaction = await open_interaction(uow, cmd, customer_id, self._now())

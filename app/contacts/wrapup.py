@@ -56,7 +56,9 @@ async def save_wrapup(
         "complaint_categories"
     ):
         raise Invalid(f"unknown complaint category {data.complaint.category!r}", field="category")
-    repo = InteractionRepository(uow.session)
+    # A plain wrap-up is this one UPDATE, on the driver; what else it writes (a callback, a
+    # promise, a complaint, a task's outcome) goes through the session, which joins it.
+    repo = InteractionRepository(uow)
     key = int(data.contact_id)
     row = await repo.close_wrapup(key, actor.agent_id, data.disposition, data.notes, at)
     if row is None:

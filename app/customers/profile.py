@@ -63,7 +63,7 @@ async def build_profiles(
     statements whatever their number: screen pops are built in batches (app/db/loader.py).
     The offer card shows no routing logs: ``with_logs=False`` neither reads nor renders them."""
     ids = sorted(set(customer_ids))
-    repo = ProfileRepository(uow.session)
+    repo = ProfileRepository(uow)  # on the driver; routing logs through the ORM session
     customers = await repo.customers(ids)
     if not customers:
         return {}

@@ -1,4 +1,4 @@
-"""Hot statements run on the session's own driver connection.
+"""Hot statements run on the driver connection.
 
 Every contact pays for a handful of statements (its arrival, its wrap-up, the record's
 projection). Through SQLAlchemy's execution path each of them cost ~0.8 ms of CPU on this
@@ -6,9 +6,11 @@ project's machines, several times what the driver needs to run it (see docs/benc
 "driver statements"): most of a contact's CPU went to the database layer, not to the database.
 A :class:`Prepared` statement is still written with SQLAlchemy, in a repository, and compiled
 by SQLAlchemy — once per dialect — with its column types' bind and result processors; what
-it skips at each run is the rest of SQLAlchemy's execution path. It runs in the session's
-transaction, on the connection the session holds (asyncpg or aiosqlite), and the driver's
-errors come out as SQLAlchemy's (``IntegrityError`` and the rest), as callers expect.
+it skips at each run is the rest of SQLAlchemy's execution path. It runs in the transaction of
+an :data:`Executor` — an ORM session, on the connection the session holds, or a unit of work
+that holds a pooled connection itself and no session at all (app/db/uow.py) — on asyncpg or
+aiosqlite, and the driver's errors come out as SQLAlchemy's (``IntegrityError`` and the rest),
+as callers expect.
 
 Only for statements whose shape is fixed: no expanding ``IN`` (write a constant list with
 :func:`one_of`), and rows come back as light named tuples, not ORM objects.
@@ -18,24 +20,142 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, bindparam, exc, insert, literal_column
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Integer, NullType, String, TypeDecorator, TypeEngine
+from sqlalchemy.util import greenlet_spawn
 
 from app.db import statement_counter
 
+log = logging.getLogger(__name__)
+
 Processor = Callable[[Any], Any] | None
+
+
+class DriverConnection:
+    """A driver connection (asyncpg's or aiosqlite's, under SQLAlchemy's adapter) that
+    statements run on: a session's, or one a unit of work checked out of the pool itself."""
+
+    __slots__ = ("_attached", "_pooled", "adapter", "begin", "dialect", "postgres")
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        adapter: Any,
+        *,
+        begin: bool = True,
+        pooled: PoolProxiedConnection | None = None,
+    ) -> None:
+        self.dialect = dialect
+        self.adapter = adapter
+        self.postgres = dialect.name == "postgresql"
+        self.begin = begin  # False: statements run without a transaction (readers)
+        self._pooled = pooled  # set when this object, not a session, holds the connection
+        self._attached: AsyncConnection | None = None
+
+    def attach(self, engine: AsyncEngine) -> AsyncConnection:
+        """SQLAlchemy's connection over this pooled connection, for an ORM session that joins
+        the transaction the driver statements began; that session commits or rolls back the
+        whole, and :meth:`finish` then only gives the connection back."""
+        if self._pooled is None:
+            raise RuntimeError("not a pooled driver connection")
+        if self._attached is None:
+            self._attached = AsyncConnection(engine, Connection(engine.sync_engine, self._pooled))
+        return self._attached
+
+    async def finish(self, *, commit: bool) -> None:
+        """End the transaction on the driver and give the connection back to the pool (a
+        connection checked out by :func:`checkout`; a session ends its own)."""
+        pooled, self._pooled = self._pooled, None
+        attached, self._attached = self._attached, None
+        if attached is not None:
+            await attached.close()  # its session ended the transaction
+            return
+        if pooled is None:
+            return
+        healthy = True
+        try:
+            await self._end(commit)
+        except Exception as error:
+            healthy = commit and not self._closed()  # a failed rollback leaves it unknown
+            if commit:
+                raise _translated(self.dialect, self.adapter, "COMMIT", [[]], error) from error
+            log.warning("rollback on the driver failed; the connection is discarded: %s", error)
+        finally:
+            if healthy and not self._closed():
+                await greenlet_spawn(pooled.close)
+            else:
+                await greenlet_spawn(pooled.invalidate)
+
+    async def _end(self, commit: bool) -> None:
+        adapter = self.adapter
+        if self.postgres:
+            transaction = adapter._transaction
+            if transaction is not None:  # begun lazily by the first statement, if any
+                async with adapter._execute_mutex:
+                    end = transaction.commit if commit else transaction.rollback
+                    await adapter._call_and_discard(end)
+        else:
+            driver = adapter._connection
+            await (driver.commit() if commit else driver.rollback())
+
+    def _closed(self) -> bool:
+        return bool(self.postgres and self.adapter._connection.is_closed())
+
+
+async def checkout(engine: AsyncEngine, *, begin: bool = True) -> DriverConnection:
+    """A pooled connection for driver statements alone, no ORM session around it: the
+    caller ends it with :meth:`DriverConnection.finish`."""
+    pooled = await engine.raw_connection()
+    return DriverConnection(engine.dialect, pooled.dbapi_connection, begin=begin, pooled=pooled)
+
+
+async def session_driver(session: AsyncSession) -> DriverConnection:
+    """The driver connection under ``session``'s transaction (begun if need be)."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return DriverConnection(conn.dialect, raw.dbapi_connection)
+
+
+class DriverSource(Protocol):
+    """What else statements run on: a unit of work that holds its connection itself."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def driver(self) -> DriverConnection: ...
+
+
+Executor = AsyncSession | DriverSource
+"""Where a :class:`Prepared` statement runs: an ORM session's transaction, or a unit of
+work's own (app/db/uow.py)."""
+
+
+def dialect_of(db: Executor) -> Dialect:
+    return db.get_bind().dialect if isinstance(db, AsyncSession) else db.dialect
+
+
+def orm(db: Executor) -> AsyncSession:
+    """The ORM session for a repository method that needs one (a unit of work makes it)."""
+    if isinstance(db, AsyncSession):
+        return db
+    session = getattr(db, "session", None)
+    if not isinstance(session, AsyncSession):
+        raise TypeError(f"{db!r} has no ORM session")
+    return session
 
 
 @dataclass(frozen=True)
@@ -163,42 +283,39 @@ class Prepared:
             columns=tuple(c.type for c in columns),
         )
 
-    async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
+    async def all(self, db: Executor, params: Mapping[str, Any]) -> list[Any]:
         """Every row, for these parameters."""
-        return await self._run(session, [params], many=False)
+        return await self._run(db, [params], many=False)
 
-    async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Any | None:
+    async def first(self, db: Executor, params: Mapping[str, Any]) -> Any | None:
         """The first row, or None."""
-        rows = await self._run(session, [params], many=False)
+        rows = await self._run(db, [params], many=False)
         return rows[0] if rows else None
 
-    async def many(self, session: AsyncSession, params: Iterable[Mapping[str, Any]]) -> None:
+    async def many(self, db: Executor, params: Iterable[Mapping[str, Any]]) -> None:
         """Once per parameter set, in one driver call (no rows back)."""
         batch = list(params)
         if batch:
-            await self._run(session, batch, many=True)
+            await self._run(db, batch, many=True)
 
-    async def _run(
-        self, session: AsyncSession, batch: list[Mapping[str, Any]], *, many: bool
-    ) -> list[Any]:
-        conn = await session.connection()
-        plan = self.plan(conn.dialect)
+    async def _run(self, db: Executor, batch: list[Mapping[str, Any]], *, many: bool) -> list[Any]:
+        conn = await (session_driver(db) if isinstance(db, AsyncSession) else db.driver())
+        dialect, adapter = conn.dialect, conn.adapter
+        plan = self.plan(dialect)
         args = [self._args(plan, p) for p in batch]
-        raw = await conn.get_raw_connection()
-        adapter: Any = raw.dbapi_connection
         statement_counter.note(len(args), plan.sql)
         try:
-            if conn.dialect.name == "postgresql":
-                records = await _asyncpg(adapter, plan.sql, args, many)
+            if conn.postgres:
+                records = await _asyncpg(adapter, plan.sql, args, many, conn.begin)
             else:
                 records = await _aiosqlite(adapter, plan.sql, args, many)
         except Exception as error:
-            raise _translated(conn.dialect, adapter, plan.sql, args, error) from error
+            raise _translated(dialect, adapter, plan.sql, args, error) from error
         if plan.row is None or many:
             return []
-        results = self._results.get(conn.dialect.name)
+        results = self._results.get(dialect.name)
         if results is None:
-            results = await self._result_processors(conn.dialect, adapter, plan)
+            results = await self._result_processors(dialect, adapter, plan)
         make = plan.row
         return [
             make(*[v if p is None else p(v) for v, p in zip(r, results, strict=True)])
@@ -231,10 +348,12 @@ class Prepared:
         return values
 
 
-async def _asyncpg(adapter: Any, sql: str, args: list[list[Any]], many: bool) -> Sequence[Any]:
-    # The session's transaction begins lazily, on its first statement: this may be it.
+async def _asyncpg(
+    adapter: Any, sql: str, args: list[list[Any]], many: bool, begin: bool
+) -> Sequence[Any]:
+    # The transaction begins lazily, on its first statement: this may be it.
     async with adapter._execute_mutex:
-        if adapter._transaction is None:
+        if begin and adapter._transaction is None:
             await adapter._start_transaction()
         driver = adapter._connection
         if many:
@@ -287,8 +406,8 @@ class PreparedInsert:
         values = {c.name: bindparam(key, type_=c.type) for key, c in self._columns}
         self._statement = Prepared(insert(table).values(values).returning(self._pk))
 
-    async def add(self, session: AsyncSession, obj: Any) -> Any:
-        """Insert ``obj``'s row in the session's transaction; ``obj`` gets its id."""
+    async def add(self, db: Executor, obj: Any) -> Any:
+        """Insert ``obj``'s row in ``db``'s transaction; ``obj`` gets its id."""
         params = {}
         for key, column in self._columns:
             value = getattr(obj, key)
@@ -297,7 +416,7 @@ class PreparedInsert:
                 value = default.arg(None) if default.is_callable else default.arg
                 setattr(obj, key, value)
             params[key] = value
-        row = await self._statement.first(session, params)
+        row = await self._statement.first(db, params)
         assert row is not None
         setattr(obj, self._pk.key, row[0])
         return obj

@@ -388,8 +388,8 @@ class SupervisorFeed:
         if not wanted:
             return True
         try:
-            async with self.uow_factory() as uow:
-                rows = await SupervisorRepository(uow.session).customers(wanted)
+            async with self.uow_factory().reading() as uow:
+                rows = await SupervisorRepository(uow).customers(wanted)
         except Exception:
             # Their grade shows as unknown until the next contact of theirs; the figures
             # and the live picture do not wait for the database.

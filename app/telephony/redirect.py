@@ -249,8 +249,8 @@ class RedirectCalls:
         # One query for the whole batch: this handler runs the bus's events in order, and a
         # lookup per call made every 302 wait behind the previous ones' round trips (at
         # 100 calls/s the answer fell seconds behind the offer).
-        async with self.uow() as uow:
-            uris = await StaffRepository(uow.session).sip_uris({a for _, a in assigned})
+        async with self.uow().reading() as uow:
+            uris = await StaffRepository(uow).sip_uris({a for _, a in assigned})
         for call, agent_id in assigned:
             uri = uris.get(agent_id)
             if call.done:

@@ -3,6 +3,8 @@ work's transaction, with the columns' conversions, and with SQLAlchemy's errors.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,8 +12,11 @@ import pytest
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Customer, CustomerIdentity, Interaction
 from app.db.prepared import Prepared, PreparedInsert, in_ids, one_of
+from app.db.uow import UnitOfWork
+from config.settings import Settings
 from tests.helpers import cheap_argon2  # noqa: F401  (autouse fixture)
 
 _NEW_CUSTOMER = PreparedInsert(Customer)
@@ -22,6 +27,7 @@ _BY_IDS = Prepared(
     .where(in_ids(Customer.id))
     .order_by(Customer.id)
 )
+_ALL_NAMES = Prepared(select(Customer.name))
 _NAMED = Prepared(select(Customer.id).where(one_of(Customer.name, ["O'Brien", "Li"])))
 
 
@@ -85,3 +91,93 @@ def test_a_list_expanded_at_each_run_is_refused() -> None:
     expanding = select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="expand"):
         Prepared(expanding).plan(aiosqlite.dialect())
+
+
+# --- units of work on a bare driver connection (app/db/uow.py) ---------------------------
+# On a database committed for real: the unit checks its own connection out of the pool.
+
+
+@pytest.fixture
+async def pooled(db_url: str) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    engine = make_engine(Settings(database_url=db_url))
+    maker = make_sessionmaker(engine)
+    yield lambda: UnitOfWork(maker)
+    await engine.dispose()
+
+
+def _checked_out(uow: UnitOfWork) -> int:
+    engine = uow._sessionmaker.kw["bind"]
+    return int(engine.pool.checkedout())
+
+
+async def _names(make: Callable[[], UnitOfWork]) -> list[str]:
+    async with make().reading() as uow:
+        return sorted(r.name for r in await _ALL_NAMES.all(uow, {}))
+
+
+async def test_a_unit_of_driver_statements_commits_without_a_session(
+    pooled: Callable[[], UnitOfWork],
+) -> None:
+    async with pooled() as uow:
+        await _NEW_CUSTOMER.add(uow, Customer(name="Wang Fang"))
+        await _NEW_CUSTOMER.add(uow, Customer(name="Chen Jie"))
+        assert uow._session is None and _checked_out(uow) == 1
+    assert _checked_out(uow) == 0  # back in the pool
+    assert await _names(pooled) == ["Chen Jie", "Wang Fang"]
+
+
+async def test_a_failed_unit_of_driver_statements_rolls_back_and_the_pool_goes_on(
+    pooled: Callable[[], UnitOfWork],
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with pooled() as uow:
+            await _NEW_CUSTOMER.add(uow, Customer(name="Never"))
+            raise RuntimeError("the command failed after its insert")
+    async with pooled() as uow:
+        customer = await _NEW_CUSTOMER.add(uow, Customer(name="Li Na"))
+        await _NEW_IDENTITY.add(
+            uow, CustomerIdentity(customer_id=customer.id, kind="phone", value="+1")
+        )
+    with pytest.raises(IntegrityError):
+        async with pooled() as uow:
+            await _NEW_CUSTOMER.add(uow, Customer(name="Also never"))
+            await _NEW_IDENTITY.add(
+                uow, CustomerIdentity(customer_id=customer.id, kind="phone", value="+1")
+            )
+    assert _checked_out(uow) == 0
+    assert await _names(pooled) == ["Li Na"]
+
+
+@pytest.mark.parametrize("commit", [True, False])
+async def test_a_session_asked_for_later_joins_the_driver_transaction(
+    pooled: Callable[[], UnitOfWork], commit: bool
+) -> None:
+    with contextlib.suppress(RuntimeError):
+        async with pooled() as uow:
+            await _NEW_CUSTOMER.add(uow, Customer(name="By the driver"))
+            uow.session.add(Customer(name="By the session"))
+            await uow.session.flush()
+            # The driver statements after it run in the same transaction too.
+            seen = sorted(r.name for r in await _ALL_NAMES.all(uow, {}))
+            assert seen == ["By the driver", "By the session"]
+            if not commit:
+                raise RuntimeError("the command failed")
+    assert _checked_out(uow) == 0
+    assert await _names(pooled) == (["By the driver", "By the session"] if commit else [])
+
+
+async def test_a_reading_unit_runs_its_statements_outside_a_transaction(
+    pooled: Callable[[], UnitOfWork],
+) -> None:
+    async with pooled().reading() as uow:
+        assert await _ALL_NAMES.all(uow, {}) == []
+        conn = await uow.driver()
+        if conn.postgres:  # no BEGIN was sent: asyncpg is not in a transaction
+            assert not conn.adapter._connection.is_in_transaction()
+        else:
+            assert not conn.adapter._connection._conn.in_transaction
+    async with pooled() as uow:
+        await _ALL_NAMES.all(uow, {})
+        conn = await uow.driver()
+        if conn.postgres:
+            assert conn.adapter._connection.is_in_transaction()

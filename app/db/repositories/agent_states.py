@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AgentStateRow
-from app.db.prepared import Prepared
+from app.db.prepared import Prepared, in_ids
+from app.db.repositories.base import Repository
 
 # Run on the driver (app/db/prepared.py): the projector writes a batch with every few events.
 _ADD = Prepared(
@@ -17,31 +17,28 @@ _ADD = Prepared(
         {c: bindparam(c) for c in ("agent_id", "state", "reason", "at", "event_seq")}
     )
 )
+_LAST = select(AgentStateRow.agent_id, func.max(AgentStateRow.id).label("id"))
+_LAST = _LAST.where(in_ids(AgentStateRow.agent_id)).group_by(AgentStateRow.agent_id)
+_LATEST_ROWS = _LAST.subquery()
+_LATEST = Prepared(
+    select(AgentStateRow.agent_id, AgentStateRow.state, AgentStateRow.reason).join(
+        _LATEST_ROWS, AgentStateRow.id == _LATEST_ROWS.c.id
+    )
+)
 
 
-class AgentStateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AgentStateRepository(Repository):
     async def add(self, rows: list[dict[str, Any]]) -> None:
         """Changes as the projector saw them: ``agent_id``, ``state``, ``reason``, ``at``,
         ``event_seq`` each; one statement for the batch."""
-        await _ADD.many(self.session, rows)
+        await _ADD.many(self.db, rows)
 
     async def latest(self, agent_ids: list[int]) -> dict[int, tuple[str, str | None]]:
         """Each agent's last recorded (state, reason): what a new event is compared with."""
         if not agent_ids:
             return {}
-        last = (
-            select(AgentStateRow.agent_id, func.max(AgentStateRow.id).label("id"))
-            .where(AgentStateRow.agent_id.in_(agent_ids))
-            .group_by(AgentStateRow.agent_id)
-            .subquery()
-        )
-        stmt = select(AgentStateRow.agent_id, AgentStateRow.state, AgentStateRow.reason).join(
-            last, AgentStateRow.id == last.c.id
-        )
-        return {r.agent_id: (r.state, r.reason) for r in await self.session.execute(stmt)}
+        rows = await _LATEST.all(self.db, {"ids": agent_ids})
+        return {r.agent_id: (r.state, r.reason) for r in rows}
 
     async def in_range(self, start: datetime, end: datetime) -> list[Any]:
         """The changes in [start, end) and, per agent, the last one before ``start`` (the

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, insert, select, update
 
 from app.db.models import EventCursor
 from app.db.prepared import Prepared
+from app.db.repositories.base import Repository
 from app.db.types import utcnow
 
 _ADVANCE = Prepared(
@@ -15,12 +15,14 @@ _ADVANCE = Prepared(
     .values(seq=bindparam("seq"), updated_at=bindparam("at"))
     .returning(EventCursor.consumer)
 )
+_START = Prepared(
+    insert(EventCursor).values(
+        consumer=bindparam("consumer"), seq=bindparam("seq"), updated_at=bindparam("at")
+    )
+)
 
 
-class EventCursorRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class EventCursorRepository(Repository):
     async def get(self, consumer: str) -> int:
         """The last sequence number ``consumer`` committed (0: none yet)."""
         seq = await self.session.scalar(
@@ -30,8 +32,7 @@ class EventCursorRepository:
 
     async def set(self, consumer: str, seq: int) -> None:
         """One UPDATE, on the driver, in the usual case (the projector calls this with every
-        batch)."""
+        batch); the consumer's first time, an INSERT."""
         params = {"consumer": consumer, "seq": seq, "at": utcnow()}
-        if await _ADVANCE.first(self.session, params) is None:
-            self.session.add(EventCursor(consumer=consumer, seq=seq, updated_at=params["at"]))
-            await self.session.flush()
+        if await _ADVANCE.first(self.db, params) is None:
+            await _START.many(self.db, [params])

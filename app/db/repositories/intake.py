@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
     Agent,
@@ -22,6 +21,7 @@ from app.db.models import (
 )
 from app.db.models.complaints import OPEN_STATUSES
 from app.db.prepared import Prepared, PreparedInsert, one_of
+from app.db.repositories.base import Repository
 
 
 def _with_facts(stmt: Select[Any]) -> Select[Any]:
@@ -69,23 +69,20 @@ _NEW_CUSTOMER = PreparedInsert(Customer)
 _NEW_IDENTITY = PreparedInsert(CustomerIdentity)
 
 
-class IntakeRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class IntakeRepository(Repository):
     async def caller_by_identity(self, kind: str, value: str) -> Any | None:
         """The customer with this phone or e-mail (id, account manager) and their facts."""
-        return await _CALLER_BY_IDENTITY.first(self.session, {"kind": kind, "value": value})
+        return await _CALLER_BY_IDENTITY.first(self.db, {"kind": kind, "value": value})
 
     async def caller_by_id(self, customer_id: int) -> Any | None:
         """The customer (id, account manager) and their facts."""
-        return await _CALLER_BY_ID.first(self.session, {"id": customer_id})
+        return await _CALLER_BY_ID.first(self.db, {"id": customer_id})
 
     async def add_prospect(self, customer: Customer, kind: str, value: str) -> Customer:
         """A new caller: their customer row and the identity they called from (``customer``
         gets its id; the session does not track it)."""
-        await _NEW_CUSTOMER.add(self.session, customer)
+        await _NEW_CUSTOMER.add(self.db, customer)
         await _NEW_IDENTITY.add(
-            self.session, CustomerIdentity(customer_id=customer.id, kind=kind, value=value)
+            self.db, CustomerIdentity(customer_id=customer.id, kind=kind, value=value)
         )
         return customer

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import JSON, Text, bindparam, case, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Interaction
-from app.db.prepared import Prepared, PreparedInsert, in_ids
+from app.db.prepared import Prepared, PreparedInsert, dialect_of, in_ids
+from app.db.repositories.base import Repository
 
 PROJECTED = (
     Interaction.status,
@@ -94,15 +94,17 @@ def _save_projection(postgres: bool) -> Any:
 
 # Run on the driver (app/db/prepared.py): every contact pays for these.
 _OPEN = PreparedInsert(Interaction)
+_WRAPUP_STATE = Prepared(
+    select(Interaction.agent_id, Interaction.status, Interaction.disposition).where(
+        Interaction.id == bindparam("id")
+    )
+)
 
 _SAVE_PROJECTION = Prepared(_save_projection(postgres=False))
 _SAVE_PROJECTION_PG = Prepared(_save_projection(postgres=True))
 
 
-class InteractionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class InteractionRepository(Repository):
     async def add(self, interaction: Interaction) -> Interaction:
         self.session.add(interaction)
         await self.session.flush()
@@ -111,7 +113,7 @@ class InteractionRepository:
     async def open(self, interaction: Interaction) -> Interaction:
         """A new contact's row, inserted on the driver: ``interaction`` gets its id and
         defaults, and stays out of the session (it is read, never changed, afterwards)."""
-        return await _OPEN.add(self.session, interaction)  # type: ignore[no-any-return]
+        return await _OPEN.add(self.db, interaction)  # type: ignore[no-any-return]
 
     async def get(self, interaction_id: int, *, for_update: bool = False) -> Interaction | None:
         stmt = select(Interaction).where(Interaction.id == interaction_id)
@@ -128,7 +130,7 @@ class InteractionRepository:
     async def cards(self, ids: list[int]) -> dict[int, Any]:
         """What agents' offer cards show of these contacts (no routing log, no transcript),
         in one statement."""
-        return {row.id: row for row in await _CARDS.all(self.session, {"ids": ids})}
+        return {row.id: row for row in await _CARDS.all(self.db, {"ids": ids})}
 
     async def projection_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The columns the live-path projector writes, for these contacts (plain dicts: the
@@ -136,7 +138,7 @@ class InteractionRepository:
         ``explanation_added``: the entries to append to the routing explanation."""
         if not ids:
             return {}
-        rows = await _PROJECTION_ROWS.all(self.session, {"ids": ids})
+        rows = await _PROJECTION_ROWS.all(self.db, {"ids": ids})
         return {row.id: row._mapping | {"explanation_added": []} for row in rows}
 
     async def save_projection(self, rows: list[dict[str, Any]]) -> None:
@@ -147,7 +149,7 @@ class InteractionRepository:
         if not rows:
             return
         names = [c.key for c in PROJECTED]
-        postgres = self.session.get_bind().dialect.name == "postgresql"
+        postgres = dialect_of(self.db).name == "postgresql"
         params = [
             {
                 "row_id": r["id"],
@@ -159,7 +161,7 @@ class InteractionRepository:
             }
             for r in rows
         ]
-        await (_SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION).many(self.session, params)
+        await (_SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION).many(self.db, params)
 
     async def close_wrapup(
         self, interaction_id: int, agent_id: int, disposition: str, notes: str, at: datetime
@@ -170,12 +172,11 @@ class InteractionRepository:
         attributes), or None when nothing matched (see :meth:`wrapup_state`)."""
         params = {"key": interaction_id, "agent": agent_id}
         params |= {"disposition": disposition, "notes": notes, "at": at}
-        return await _CLOSE_WRAPUP.first(self.session, params)
+        return await _CLOSE_WRAPUP.first(self.db, params)
 
     async def wrapup_state(self, interaction_id: int) -> Any | None:
         """Agent, status and disposition: why a wrap-up did not match."""
-        stmt = select(Interaction.agent_id, Interaction.status, Interaction.disposition)
-        return (await self.session.execute(stmt.where(Interaction.id == interaction_id))).first()
+        return await _WRAPUP_STATE.first(self.db, {"id": interaction_id})
 
     async def set_attributes(self, interaction_id: int, attributes: dict[str, Any]) -> None:
         stmt = (

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
     Agent,
@@ -29,6 +28,7 @@ from app.db.models import (
 from app.db.models.complaints import OPEN_STATUSES
 from app.db.models.promises import OPEN as PROMISE_OPEN
 from app.db.prepared import Prepared, in_ids, one_of
+from app.db.repositories.base import Repository
 
 HEAVY = ("routing_explanation", "transcript")
 """Interaction columns a screen pop leaves out: the record has them, the card does not."""
@@ -80,27 +80,24 @@ _VALUES = Prepared(select(CustomerValueRow).where(in_ids(CustomerValueRow.custom
 _OVERRIDES = Prepared(select(GradeOverrideRow).where(in_ids(GradeOverrideRow.customer_id)))
 
 
-class ProfileRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ProfileRepository(Repository):
     async def customers(self, ids: Sequence[int]) -> dict[int, Any]:
         """These customers' rows (the columns of :class:`Customer`), by id."""
-        return {c.id: c for c in await _CUSTOMERS.all(self.session, {"ids": ids})}
+        return {c.id: c for c in await _CUSTOMERS.all(self.db, {"ids": ids})}
 
     async def identities(self, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
         """Each customer's phones and e-mails (rows of :class:`CustomerIdentity`). The same
         read as :meth:`CustomerRepository.identities`, on the driver: that one gives ORM
         objects, which editing a customer's identities deletes and adds."""
         out: dict[int, list[Any]] = {cid: [] for cid in customer_ids}
-        for row in await _IDENTITIES.all(self.session, {"ids": customer_ids}):
+        for row in await _IDENTITIES.all(self.db, {"ids": customer_ids}):
             out[row.customer_id].append(row)
         return out
 
     async def open_promises(self, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
         """Open promises of each of these customers, soonest due first."""
         found: dict[int, list[Any]] = {}
-        for p in await _OPEN_PROMISES.all(self.session, {"ids": customer_ids}):
+        for p in await _OPEN_PROMISES.all(self.db, {"ids": customer_ids}):
             found.setdefault(p.customer_id, []).append(p)
         return found
 
@@ -115,7 +112,7 @@ class ProfileRepository:
             for row in (await self.session.execute(_RECENT_WITH_LOGS, params)).scalars():
                 found[row.customer_id].append(row)
             return found
-        for row in await _RECENT.all(self.session, params):
+        for row in await _RECENT.all(self.db, params):
             found[row.customer_id].append(row)
         return found
 
@@ -123,7 +120,7 @@ class ProfileRepository:
         self, customer_ids: Sequence[int]
     ) -> dict[int, tuple[int, float | None, int]]:
         """Per customer: interactions, average rating, ratings given."""
-        rows = await _STATS.all(self.session, {"ids": customer_ids})
+        rows = await _STATS.all(self.db, {"ids": customer_ids})
         return {
             cid: (int(n), float(avg) if avg is not None else None, int(rated))
             for cid, n, avg, rated in rows
@@ -135,21 +132,21 @@ class ProfileRepository:
         """Each customer's open complaints (rows of :class:`Complaint`), the nearest
         deadline first."""
         found: dict[int, list[Any]] = defaultdict(list)
-        for c in await _OPEN_COMPLAINTS.all(self.session, {"ids": customer_ids}):
+        for c in await _OPEN_COMPLAINTS.all(self.db, {"ids": customer_ids}):
             if len(found[c.customer_id]) < limit:
                 found[c.customer_id].append(c)
         return found
 
     async def agents(self, ids: Sequence[int]) -> dict[int, Any]:
         """id, display name and team of these agents."""
-        return {row.id: row for row in await _AGENTS.all(self.session, {"ids": ids})}
+        return {row.id: row for row in await _AGENTS.all(self.db, {"ids": ids})}
 
     async def values(self, customer_ids: Sequence[int]) -> tuple[dict[int, Any], dict[int, Any]]:
         """Stored values and manual grade overrides of these customers (rows of
         :class:`CustomerValueRow` and :class:`GradeOverrideRow`)."""
-        rows = await _VALUES.all(self.session, {"ids": customer_ids})
+        rows = await _VALUES.all(self.db, {"ids": customer_ids})
         values = {row.customer_id: row for row in rows}
         if not values:  # an override shows only beside a value (as value_of has it)
             return values, {}
-        rows = await _OVERRIDES.all(self.session, {"ids": list(values)})
+        rows = await _OVERRIDES.all(self.db, {"ids": list(values)})
         return values, {row.customer_id: row for row in rows}

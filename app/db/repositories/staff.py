@@ -9,19 +9,16 @@ single pooled connection (app/db/engine.py), so transactions already run one aft
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Agent, Queue
 from app.db.prepared import Prepared, in_ids
+from app.db.repositories.base import Repository
 
 # Run on the driver (app/db/prepared.py): redirect mode answers every call from this.
 _SIP_URIS = Prepared(select(Agent.id, Agent.sip_uri).where(in_ids(Agent.id)))
 
 
-class StaffRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class StaffRepository(Repository):
     async def get_agent(self, agent_id: int, *, for_update: bool = False) -> Agent | None:
         if for_update:
             # populate_existing: an object already in the session is refreshed from the
@@ -35,7 +32,7 @@ class StaffRepository:
         """The SIP URIs of these agents, in one query (an absent agent is left out)."""
         if not agent_ids:
             return {}
-        rows = await _SIP_URIS.all(self.session, {"ids": sorted(agent_ids)})
+        rows = await _SIP_URIS.all(self.db, {"ids": sorted(agent_ids)})
         return {agent_id: uri for agent_id, uri in rows}
 
     async def agent_by_username(self, username: str) -> Agent | None:

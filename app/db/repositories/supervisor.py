@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Customer, CustomerValueRow, Interaction
 from app.db.prepared import Prepared, in_ids
+from app.db.repositories.base import Repository
 from app.db.repositories.customers import first_phone
 
 # Endings of a contact nobody answered that count as abandoned (the caller left, or routing
@@ -37,10 +37,7 @@ _CUSTOMERS = Prepared(
 )
 
 
-class SupervisorRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SupervisorRepository(Repository):
     async def day_outcomes(self, since: datetime) -> list[Any]:
         """Contacts answered since ``since``, and those that ended unanswered since then
         (abandoned or timed out): what today's figures count, one row each."""
@@ -102,4 +99,4 @@ class SupervisorRepository:
         wanted = sorted(set(ids))
         if not wanted:
             return []
-        return await _CUSTOMERS.all(self.session, {"ids": wanted})
+        return await _CUSTOMERS.all(self.db, {"ids": wanted})
