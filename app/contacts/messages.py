@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,6 +108,24 @@ def localize(message: dict[str, Any], lang: str) -> dict[str, Any]:
     customer = out.get("customer")
     value = customer.get("value") if isinstance(customer, dict) else None
     if isinstance(value, dict) and isinstance(value.get("reasons"), dict):
-        stored = {f"{k}_reason": v for k, v in value["reasons"].items()}
-        out["customer"] = customer | {"value": value | render_value_reasons(stored, lang)}
+        out["customer"] = customer | {"value": _value_in_words(value, lang)}
     return out
+
+
+_WORDED: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
+_WORDED_KEEP = 512
+
+
+def _value_in_words(value: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A card's customer value with its reasons in ``lang``. The offer and then the accepted
+    contact carry the same card (the notifier keeps it): its words are made once."""
+    key = (id(value), lang)
+    found = _WORDED.get(key)
+    if found is not None and found[0] is value:  # held here, so its id is not reused
+        return found[1]
+    stored = {f"{k}_reason": v for k, v in value["reasons"].items()}
+    worded = value | render_value_reasons(stored, lang)
+    _WORDED[key] = (value, worded)
+    while len(_WORDED) > _WORDED_KEEP:
+        _WORDED.popitem(last=False)
+    return worded

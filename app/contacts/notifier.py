@@ -39,7 +39,7 @@ Card = tuple[Any, dict[str, Any]]  # the contact's card row, the customer's scre
 
 async def screen_pop(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
     """The customer's profile as an offer card shows it (also replayed on reconnect)."""
-    profile = await build_profile(uow, customer_id, with_logs=False)
+    profile = await build_profile(uow, customer_id, None, with_logs=False)
     return screen_pop_profile(profile.model_dump(mode="json"))
 
 
@@ -49,7 +49,7 @@ async def load_cards(uow_factory: Callable[[], UnitOfWork], ids: list[int]) -> d
     async with uow_factory().reading() as uow:
         cards = await InteractionRepository(uow).cards(ids)
         customers = [card.customer_id for card in cards.values()]
-        profiles = await build_profiles(uow, customers, with_logs=False)
+        profiles = await build_profiles(uow, customers, None, with_logs=False)
     pops = {cid: screen_pop_profile(p.model_dump(mode="json")) for cid, p in profiles.items()}
     return {key: (card, pops[card.customer_id]) for key, card in cards.items()}
 

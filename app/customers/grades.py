@@ -23,10 +23,14 @@ from app.errors import Forbidden, Invalid, NotFound
 from app.i18n.render import VALUE_REASONS, render_value_reasons
 
 
-def value_out(row: CustomerValueRow, language: str = "en") -> ValueOut:
-    """A stored value with its reasons rendered in ``language`` (the messages in ``reasons``)."""
+def value_out(row: CustomerValueRow, language: str | None = "en") -> ValueOut:
+    """A stored value with its reasons rendered in ``language`` (the messages in ``reasons``);
+    ``None``: texts left empty, for the edge to fill in its reader's language."""
     fields = {name: getattr(row, name) for name in ValueOut.model_fields if hasattr(row, name)}
-    fields.update(render_value_reasons(fields, language))
+    if language is None:
+        fields.update({f"{figure}_reason": "" for figure in VALUE_REASONS})
+    else:
+        fields.update(render_value_reasons(fields, language))
     fields["reasons"] = {f: getattr(row, f"{f}_reason") for f in VALUE_REASONS}
     return ValueOut.model_validate(fields)
 

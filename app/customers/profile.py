@@ -47,7 +47,7 @@ COMPLAINTS = 100  # open complaints a profile shows
 
 
 async def build_profile(
-    uow: UnitOfWork, customer_id: int, lang: str = "en", *, with_logs: bool = True
+    uow: UnitOfWork, customer_id: int, lang: str | None = "en", *, with_logs: bool = True
 ) -> CustomerProfile:
     """The customer's 360 view; reasons and routing logs in words of ``lang``."""
     found = await build_profiles(uow, [customer_id], lang, with_logs=with_logs)
@@ -57,23 +57,27 @@ async def build_profile(
 
 
 async def build_profiles(
-    uow: UnitOfWork, customer_ids: Sequence[int], lang: str = "en", *, with_logs: bool = True
+    uow: UnitOfWork,
+    customer_ids: Sequence[int],
+    lang: str | None = "en",
+    *,
+    with_logs: bool = True,
 ) -> dict[int, CustomerProfile]:
     """The 360 views of these customers (those that exist), with a fixed number of
     statements whatever their number: screen pops are built in batches (app/db/loader.py).
-    The offer card shows no routing logs: ``with_logs=False`` neither reads nor renders them."""
+    The offer card shows no routing logs: ``with_logs=False`` neither reads nor renders them.
+    ``lang=None``: the value's reasons are left as messages, their texts empty — an offer
+    card is put in words where it leaves, in each reader's language (messages.localize)."""
     ids = sorted(set(customer_ids))
     repo = ProfileRepository(uow)  # on the driver; routing logs through the ORM session
-    customers = await repo.customers(ids)
+    customers, values, overrides, stats = await repo.cards(ids)
     if not customers:
         return {}
     ids = sorted(customers)
     identities = await repo.identities(ids)
     recent = await repo.recent_interactions(ids, RECENT, with_logs=with_logs)
-    stats = await repo.interaction_stats(ids)
     complaints = await repo.open_complaints(ids, COMPLAINTS)
     promises = await repo.open_promises(ids)
-    values, overrides = await repo.values(ids)
     # Account managers, the agents of the recent contacts and the owners of the open
     # complaints (named, not numbered).
     staff = {c.account_manager_id for c in customers.values()}
@@ -94,7 +98,7 @@ async def build_profiles(
             account_manager=AgentBrief.model_validate(manager._mapping) if manager else None,
             value=_value(values.get(cid), overrides.get(cid), lang),
             last_interactions=[
-                interaction_out(i, lang, names) if with_logs else _without_log(i, names)
+                interaction_out(i, lang or "en", names) if with_logs else _without_log(i, names)
                 for i in recent.get(cid, [])
             ],
             interaction_count=count,
@@ -105,7 +109,7 @@ async def build_profiles(
     return profiles
 
 
-def _value(row: Any, override: Any, lang: str) -> ValueOut | None:
+def _value(row: Any, override: Any, lang: str | None) -> ValueOut | None:
     """``row``, ``override``: rows of :class:`CustomerValueRow`, :class:`GradeOverrideRow`."""
     if row is None:
         return None

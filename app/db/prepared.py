@@ -170,7 +170,8 @@ class _Plan:
     columns: tuple[Any, ...]  # the result columns' SQLAlchemy types
 
 
-def _row_type(keys: Sequence[str]) -> type[NamedTuple]:
+def row_type(keys: Sequence[str]) -> type[NamedTuple]:
+    """A light row class for these column names (what driver statements return)."""
     base = collections.namedtuple("Row", keys, rename=True)  # type: ignore[misc]
     key_list = tuple(keys)
 
@@ -273,7 +274,7 @@ class Prepared:
             if name in names and not bind.required
         }
         columns = compiled._result_columns
-        row = _row_type([c.keyname for c in columns]) if columns else None
+        row = row_type([c.keyname for c in columns]) if columns else None
         return _Plan(
             sql=compiled.string,
             names=names,

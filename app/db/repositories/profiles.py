@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -27,7 +27,7 @@ from app.db.models import (
 )
 from app.db.models.complaints import OPEN_STATUSES
 from app.db.models.promises import OPEN as PROMISE_OPEN
-from app.db.prepared import Prepared, in_ids, one_of
+from app.db.prepared import Prepared, in_ids, one_of, row_type
 from app.db.repositories.base import Repository
 
 HEAVY = ("routing_explanation", "transcript")
@@ -47,7 +47,58 @@ def _recent(with_logs: bool) -> Any:
     return select(Interaction).from_statement(stmt) if with_logs else stmt
 
 
-_CUSTOMERS = Prepared(select(Customer).where(in_ids(Customer.id)))
+_CUSTOMER = Customer.__table__
+_VALUE = CustomerValueRow.__table__
+_OVERRIDE = GradeOverrideRow.__table__
+_STATS_BY_CUSTOMER = (
+    select(
+        Interaction.customer_id.label("customer_id"),
+        func.count().label("n"),
+        func.avg(Interaction.rating).label("avg"),
+        func.count(Interaction.rating).label("rated"),
+    )
+    .where(in_ids(Interaction.customer_id))
+    .group_by(Interaction.customer_id)
+    .subquery()
+)
+_CUSTOMER_ROWS = Prepared(select(Customer).where(in_ids(Customer.id)))
+# The customer's row, their stored value and grade override (one each, or none) and their
+# interaction counts, in one statement: what an offer card shows of them.
+_CUSTOMERS = Prepared(
+    select(
+        *_CUSTOMER.c,
+        *[c.label(f"v_{c.key}") for c in _VALUE.c],
+        *[c.label(f"o_{c.key}") for c in _OVERRIDE.c],
+        _STATS_BY_CUSTOMER.c.n,
+        _STATS_BY_CUSTOMER.c.avg,
+        _STATS_BY_CUSTOMER.c.rated,
+    )
+    .select_from(
+        _CUSTOMER.outerjoin(_VALUE, _VALUE.c.customer_id == _CUSTOMER.c.id)
+        .outerjoin(_OVERRIDE, _OVERRIDE.c.customer_id == _CUSTOMER.c.id)
+        .outerjoin(_STATS_BY_CUSTOMER, _STATS_BY_CUSTOMER.c.customer_id == _CUSTOMER.c.id)
+    )
+    .where(in_ids(_CUSTOMER.c.id))
+)
+_CUSTOMER_ROW = row_type([c.key for c in _CUSTOMER.c])
+_VALUE_ROW = row_type([c.key for c in _VALUE.c])
+_OVERRIDE_ROW = row_type([c.key for c in _OVERRIDE.c])
+_SPLIT = (
+    len(_CUSTOMER.c),
+    len(_CUSTOMER.c) + len(_VALUE.c),
+    len(_CUSTOMER.c) + len(_VALUE.c) + len(_OVERRIDE.c),
+)
+
+
+class CustomerCards(NamedTuple):
+    """What :meth:`ProfileRepository.cards` reads of each customer, by customer id."""
+
+    customers: dict[int, Any]  # the columns of :class:`Customer`
+    values: dict[int, Any]  # of :class:`CustomerValueRow`; absent: not valued yet
+    overrides: dict[int, Any]  # of :class:`GradeOverrideRow`, beside a value only
+    stats: dict[int, tuple[int, float | None, int]]  # interactions, average rating, ratings
+
+
 _IDENTITIES = Prepared(
     select(CustomerIdentity)
     .where(in_ids(CustomerIdentity.customer_id))
@@ -55,16 +106,6 @@ _IDENTITIES = Prepared(
 )
 _RECENT_WITH_LOGS = _recent(True)  # ORM objects, for the profile page (not a screen pop)
 _RECENT = Prepared(_recent(False))
-_STATS = Prepared(
-    select(
-        Interaction.customer_id,
-        func.count(),
-        func.avg(Interaction.rating),
-        func.count(Interaction.rating),
-    )
-    .where(in_ids(Interaction.customer_id))
-    .group_by(Interaction.customer_id)
-)
 _OPEN_COMPLAINTS = Prepared(
     select(Complaint)
     .where(in_ids(Complaint.customer_id), one_of(Complaint.status, OPEN_STATUSES))
@@ -76,14 +117,32 @@ _OPEN_PROMISES = Prepared(
     .order_by(Promise.due_at, Promise.id)
 )
 _AGENTS = Prepared(select(Agent.id, Agent.display_name, Agent.team).where(in_ids(Agent.id)))
-_VALUES = Prepared(select(CustomerValueRow).where(in_ids(CustomerValueRow.customer_id)))
-_OVERRIDES = Prepared(select(GradeOverrideRow).where(in_ids(GradeOverrideRow.customer_id)))
 
 
 class ProfileRepository(Repository):
     async def customers(self, ids: Sequence[int]) -> dict[int, Any]:
         """These customers' rows (the columns of :class:`Customer`), by id."""
-        return {c.id: c for c in await _CUSTOMERS.all(self.db, {"ids": ids})}
+        return {c.id: c for c in await _CUSTOMER_ROWS.all(self.db, {"ids": ids})}
+
+    async def cards(self, ids: Sequence[int]) -> CustomerCards:
+        """These customers' rows, values, grade overrides and interaction counts (one
+        statement; those that do not exist are left out)."""
+        cards = CustomerCards({}, {}, {}, {})
+        a, b, c = _SPLIT
+        for row in await _CUSTOMERS.all(self.db, {"ids": ids}):
+            cid = row.id
+            cards.customers[cid] = _CUSTOMER_ROW(*row[:a])
+            if row[a] is not None:  # the value's customer_id: there is a value
+                cards.values[cid] = _VALUE_ROW(*row[a:b])
+                if row[b] is not None:  # an override shows only beside a value
+                    cards.overrides[cid] = _OVERRIDE_ROW(*row[b:c])
+            n, avg, rated = row[c:]
+            cards.stats[cid] = (
+                int(n or 0),
+                float(avg) if avg is not None else None,
+                int(rated or 0),
+            )
+        return cards
 
     async def identities(self, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
         """Each customer's phones and e-mails (rows of :class:`CustomerIdentity`). The same
@@ -116,16 +175,6 @@ class ProfileRepository(Repository):
             found[row.customer_id].append(row)
         return found
 
-    async def interaction_stats(
-        self, customer_ids: Sequence[int]
-    ) -> dict[int, tuple[int, float | None, int]]:
-        """Per customer: interactions, average rating, ratings given."""
-        rows = await _STATS.all(self.db, {"ids": customer_ids})
-        return {
-            cid: (int(n), float(avg) if avg is not None else None, int(rated))
-            for cid, n, avg, rated in rows
-        }
-
     async def open_complaints(
         self, customer_ids: Sequence[int], limit: int
     ) -> dict[int, list[Any]]:
@@ -140,13 +189,3 @@ class ProfileRepository(Repository):
     async def agents(self, ids: Sequence[int]) -> dict[int, Any]:
         """id, display name and team of these agents."""
         return {row.id: row for row in await _AGENTS.all(self.db, {"ids": ids})}
-
-    async def values(self, customer_ids: Sequence[int]) -> tuple[dict[int, Any], dict[int, Any]]:
-        """Stored values and manual grade overrides of these customers (rows of
-        :class:`CustomerValueRow` and :class:`GradeOverrideRow`)."""
-        rows = await _VALUES.all(self.db, {"ids": customer_ids})
-        values = {row.customer_id: row for row in rows}
-        if not values:  # an override shows only beside a value (as value_of has it)
-            return values, {}
-        rows = await _OVERRIDES.all(self.db, {"ids": list(values)})
-        return values, {row.customer_id: row for row in rows}
