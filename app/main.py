@@ -125,7 +125,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         hotline.tasks.append(start_subscriber(floor_events, supervisor.handle, linger=FEED_LINGER))
         # PBX route requests are held until routing decides (docs/telephony.md, PBX events).
         pbx = hotline.pbx = PbxCalls(live.service, live.uow, live.center)
-        hotline.tasks.append(start_subscriber(live.center.bus.subscribe("pbx-calls"), pbx.handle))
+        hotline.tasks.append(
+            start_subscriber(
+                live.center.bus.subscribe("pbx-calls", wants=PbxCalls.WANTS.__contains__),
+                pbx.handle,
+            )
+        )
         # The chat channel (docs/chat.md): an adapter over the service and its events; its
         # open conversations come back from the record before the first customer resumes.
         chat_rooms = Rooms(settings.ws_send_queue)
@@ -154,7 +159,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         care = hotline.care = CareService(
             live.service, live.uow, care_config, live.center.clock, leads=live.center.leads
         )
-        hotline.tasks.append(start_subscriber(live.center.bus.subscribe("care"), care.handle))
+        hotline.tasks.append(
+            start_subscriber(live.center.bus.subscribe("care", wants=care.wants), care.handle)
+        )
         if settings.care_enabled:
             care.start()
         # Promises past due escalate once to their owner's supervisors; each pass also

@@ -51,6 +51,11 @@ FIRST_SCAN_SECONDS = 300.0
 RECHECK_PREFIXES = ("complaint.", "promise.", "customer.")
 
 
+def _rechecks(name: str) -> bool:
+    """The events that may clear a hold (what :meth:`CareService.handle` looks for)."""
+    return name.startswith(RECHECK_PREFIXES)
+
+
 class CareService:
     """Evaluates the care rules and releases their tasks into routing.
 
@@ -240,8 +245,10 @@ class CareService:
     # events and schedule ------------------------------------------------------------------
     async def handle(self, events: list[Event]) -> None:
         """Bus subscriber: a complaint, promise or customer change may clear a hold."""
-        if any(e.name.startswith(RECHECK_PREFIXES) for e in events):
+        if any(_rechecks(e.name) for e in events):
             self._wake.set()
+
+    wants = staticmethod(_rechecks)  # the bus wakes its subscriber for these alone
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()

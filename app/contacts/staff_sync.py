@@ -24,6 +24,9 @@ SESSION_REVOKED = 4403  # close code: the account changed; log in again
 
 
 class StaffSync:
+    # The events handled below; the bus wakes this subscriber for no others.
+    WANTS = frozenset({ev.AGENT_ACCOUNT, ev.QUEUE_CHANGED})
+
     def __init__(
         self,
         center: ContactCenter,

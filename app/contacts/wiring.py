@@ -169,8 +169,8 @@ async def build_live_path(
             PROJECTOR_LINGER,
         ),
         (bus.subscribe("agent-notifier"), notifier.handle, 0.0),
-        (bus.subscribe("staff-sync"), staff.handle, 0.0),
-        (bus.subscribe("wrapup-closer"), close, 0.0),
+        (bus.subscribe("staff-sync", wants=StaffSync.WANTS.__contains__), staff.handle, 0.0),
+        (bus.subscribe("wrapup-closer", wants=WrapupCloser.WANTS.__contains__), close, 0.0),
     ]
     live = LivePath(uow, center, hub, projector, presence, service, subscriptions)
     if cluster is not None:

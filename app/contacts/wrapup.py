@@ -125,6 +125,8 @@ class WrapupCloser:
     (``wrapup.saved`` with ``auto``). It runs on the server, so the record is complete even
     when the browser is gone."""
 
+    WANTS = frozenset({AGENT_WRAPUP_ENDED})  # the bus wakes it for these alone
+
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],

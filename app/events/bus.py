@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from app.events.model import Event
@@ -30,27 +30,58 @@ class Lagged(Exception):
         self.missed = missed
 
 
+Wants = Callable[[str], bool]
+"""Which events a subscriber reads, by name (None: all)."""
+
+
 class Subscription:
     """One subscriber's cursor into the bus."""
 
-    def __init__(self, bus: InProcessBus, name: str, durable: bool, after: int) -> None:
+    def __init__(
+        self, bus: InProcessBus, name: str, durable: bool, after: int, wants: Wants | None = None
+    ) -> None:
         self.bus = bus
         self.name = name
         self.durable = durable
         self.acked = after  # everything up to here is done with
         self.read = after  # everything up to here has been handed out
+        self.wants = wants
+        self._wanted: dict[str, bool] = {}  # ``wants`` by event name, asked once each
         self._wake = asyncio.Event()
 
+    def wanted(self, name: str) -> bool:
+        if self.wants is None:
+            return True
+        found = self._wanted.get(name)
+        if found is None:
+            found = self._wanted[name] = bool(self.wants(name))
+        return found
+
     async def next_batch(self, limit: int = 500) -> list[Event]:
-        """Wait for events after those already read; return up to ``limit`` of them."""
-        while self.read >= self.bus.last_seq:
-            self._wake.clear()
-            if self.read >= self.bus.last_seq:
-                await self._wake.wait()
+        """Wait for events after those already read that this subscriber wants; return up
+        to ``limit`` of them."""
+        while True:
+            while self.read >= self.bus.last_seq:
+                self._wake.clear()
+                if self.read >= self.bus.last_seq:
+                    await self._wake.wait()
+            batch = self.take(limit)
+            if batch:
+                return batch
+
+    def take(self, limit: int = 500) -> list[Event]:
+        """What has come that this subscriber wants, up to ``limit`` events read (never
+        waits; may be empty)."""
         batch = self.bus.slice(self.read, limit, self.durable)
-        if batch:
-            self.read = batch[-1].seq
-        return batch
+        if not batch:
+            return batch
+        self.read = batch[-1].seq
+        if self.wants is None:
+            return batch
+        mine = [e for e in batch if self.wanted(e.name)]
+        if not mine:
+            self.ack(self.read)  # nothing in these for it: done with them
+        return mine
 
     def ack(self, seq: int) -> None:
         """Events up to ``seq`` are handled (durable: they may now be trimmed)."""
@@ -76,7 +107,12 @@ class EventBus(Protocol):
 
     def append(self, items: Iterable[tuple[str, dict[str, Any]]], at: float) -> list[Event]: ...
     def subscribe(
-        self, name: str, *, durable: bool = False, after: int | None = None
+        self,
+        name: str,
+        *,
+        durable: bool = False,
+        after: int | None = None,
+        wants: Wants | None = None,
     ) -> Subscription: ...
     def since(self, seq: int) -> list[Event] | None: ...
 
@@ -101,6 +137,7 @@ class InProcessBus:
 
         Synchronous and O(len(items)): safe to call under the routing lock.
         """
+        before = self.last_seq
         out = []
         for name, data in items:
             self.last_seq += 1
@@ -109,16 +146,27 @@ class InProcessBus:
             out.append(event)
         if out:
             for sub in self._subs:
-                sub.wake()
+                if sub.wants is None or any(sub.wanted(e.name) for e in out):
+                    sub.wake()
+                elif sub.read == before:
+                    # Caught up, and none of these is for it: its cursor moves past them
+                    # without waking it (a task switch per subscriber per command).
+                    sub.read = sub.acked = self.last_seq
             self.trim()
         return out
 
     def subscribe(
-        self, name: str, *, durable: bool = False, after: int | None = None
+        self,
+        name: str,
+        *,
+        durable: bool = False,
+        after: int | None = None,
+        wants: Wants | None = None,
     ) -> Subscription:
-        """A new cursor starting after ``after`` (default: now — only new events)."""
+        """A new cursor starting after ``after`` (default: now — only new events); one that
+        ``wants`` only some events by name is handed and woken for those alone."""
         start = self.last_seq if after is None else after
-        sub = Subscription(self, name, durable, start)
+        sub = Subscription(self, name, durable, start, wants)
         self._subs.append(sub)
         return sub
 

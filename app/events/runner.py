@@ -28,8 +28,7 @@ async def run_subscriber(
             events = await sub.next_batch(batch)
             if linger and len(events) < batch:
                 await asyncio.sleep(linger)
-                if sub.read < sub.bus.last_seq:
-                    events += await sub.next_batch(batch - len(events))
+                events += sub.take(batch - len(events))
         except Lagged as exc:
             log.warning("subscriber %s: %s; continuing from now", sub.name, exc)
             sub.skip_to_end()

@@ -51,7 +51,9 @@ async def start_telephony(settings: Settings, live: LivePath) -> Telephony:
     calls = RedirectCalls(config, live.service, live.uow)
     ivr = start_ivr(settings, config, live)  # ivr.yaml and the prompts: checked first
     # Subscribed before the port opens: no event of a call can pass unseen.
-    subscriber = start_subscriber(live.center.bus.subscribe("sip-calls"), calls.handle)
+    subscriber = start_subscriber(
+        live.center.bus.subscribe("sip-calls", wants=RedirectCalls.WANTS.__contains__), calls.handle
+    )
     ivr_subscriber = start_subscriber(live.center.bus.subscribe("ivr-calls"), ivr.handle)
     if ivr.callbacks is not None:
         await ivr.callbacks.restore()  # waiting callbacks a previous run left, followed again

@@ -349,6 +349,16 @@ class PbxCalls:
     """Route requests, event batches and keys; and the bus subscriber that wakes held route
     requests when routing decides (as ``app.telephony.redirect`` answers a SIP caller)."""
 
+    # The events :meth:`handle` acts on; the bus wakes it for no others.
+    WANTS = frozenset(
+        {
+            names.CONTACT_ASSIGNED,
+            names.CONTACT_TIMED_OUT,
+            names.CONTACT_ENDED,
+            names.CONTACT_TRANSFERRED,
+        }
+    )
+
     def __init__(
         self, service: ContactCenterService, uow: Callable[[], UnitOfWork], center: ContactCenter
     ) -> None:

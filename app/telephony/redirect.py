@@ -80,6 +80,16 @@ class RedirectCalls:
     """The :class:`ivr.sip.endpoint.CallHandler` of redirect mode, and the bus subscriber
     that answers its callers when routing decides."""
 
+    # The events :meth:`handle` acts on; the bus wakes it for no others.
+    WANTS = frozenset(
+        {
+            names.CONTACT_ARRIVED,
+            names.CONTACT_ASSIGNED,
+            names.CONTACT_TIMED_OUT,
+            names.CONTACT_ENDED,
+        }
+    )
+
     def __init__(
         self,
         config: TelephonyConfig,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,45 @@ def test_replay_after_a_sequence_number() -> None:
     assert bus.since(3) == []
     assert bus.since(99) is None  # from another stream or the future: take a snapshot
     assert bus.append([], at=6.0) == []
+
+
+async def test_a_subscriber_that_wants_some_events_is_woken_and_handed_those_alone() -> None:
+    bus = InProcessBus(keep=5)
+    picky = bus.subscribe("staff", wants={"b", "d"}.__contains__)
+    waiting = asyncio.ensure_future(picky.next_batch())
+    for name in "aaaaaaaa":  # more than the log keeps: none of them for it
+        bus.append(_items(name), at=1.0)
+        await asyncio.sleep(0)
+        assert not waiting.done()
+    assert picky.read == bus.last_seq  # moved past them while it slept: it never lags
+    bus.append(_items("c", "b", "a", "d"), at=2.0)
+    assert [e.name for e in await asyncio.wait_for(waiting, 1)] == ["b", "d"]
+    # Busy meanwhile (not caught up): it reads past what it does not want, and never
+    # takes an empty batch for an answer.
+    bus.append(_items("a", "a"), at=3.0)
+    bus.append(_items("d"), at=3.0)
+    assert [e.name for e in await asyncio.wait_for(picky.next_batch(), 1)] == ["d"]
+    bus.append(_items("a"), at=4.0)
+    assert picky.take() == [] and picky.acked == bus.last_seq
+
+
+async def test_a_lingering_subscriber_does_not_wait_for_events_it_does_not_want() -> None:
+    from app.events.runner import run_subscriber
+
+    bus = InProcessBus()
+    sub = bus.subscribe("closer", wants={"b"}.__contains__)
+    handled: list[list[str]] = []
+
+    async def handle(events: list[Any]) -> None:
+        handled.append([e.name for e in events])
+
+    task = asyncio.create_task(run_subscriber(sub, handle, linger=0.01))
+    bus.append(_items("b"), at=1.0)
+    await asyncio.sleep(0)
+    bus.append(_items("a"), at=1.0)  # during the linger: not for it
+    for _ in range(100):
+        if handled:
+            break
+        await asyncio.sleep(0.005)
+    task.cancel()
+    assert handled == [["b"]]
