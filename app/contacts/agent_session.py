@@ -6,7 +6,6 @@ pushes reach the socket through the agent notifier and the hub.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -65,6 +64,7 @@ from app.errors import (
     json_safe,
     plain_refusal,
     refused_value,
+    strict_json,
     validation_message,
 )
 from app.i18n.names import current_names
@@ -367,13 +367,7 @@ class StrictJSONSocket:
         self.socket = socket
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
-        try:
-            text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-            text.encode("utf-8")
-        except ValueError:  # UnicodeEncodeError is one
-            log.exception("unsafe value in a %s message; sent with it replaced", data.get("type"))
-            text = json.dumps(json_safe(data), separators=(",", ":"), ensure_ascii=False)
-        await self.socket.send_text(text)
+        await self.socket.send_text(strict_json(data))
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         await self.socket.close(code=code, reason=reason)

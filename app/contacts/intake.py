@@ -32,6 +32,8 @@ async def identify(uow: UnitOfWork, data: Arrive, region: str) -> RoutingCustome
     found = await repo.caller_by_identity(kind, value)
     if found is not None:
         return _facts(found)
+    # A new caller's customer, identity and interaction are written together.
+    await uow.begin()
     prospect = await repo.add_prospect(
         Customer(
             name=data.name or value,

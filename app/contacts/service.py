@@ -80,7 +80,9 @@ class ContactCenterService:
         (source, external_id) returns the contact the first delivery made."""
         for attempt in (1, 2):
             try:
-                async with self._intake, self.uow() as uow:
+                # A known caller's arrival is one INSERT, committed by itself (identify()
+                # begins a transaction for a new caller's three).
+                async with self._intake, self.uow().autocommit() as uow:
                     # First: a queue routing does not know yet is read through the session,
                     # which the driver statements below then share.
                     await self._check_queue(uow, cmd.queue)

@@ -45,11 +45,25 @@ class UnitOfWork:
         self._events: list[tuple[str, dict[str, Any]]] = []
 
     def reading(self) -> UnitOfWork:
-        """Mark this unit read-only: its driver statements run without BEGIN and COMMIT (two
-        round trips fewer). PostgreSQL's default isolation gives every statement its own
-        snapshot inside a transaction too, so a reader loses nothing by it."""
+        """A reader: its driver statements run without BEGIN and COMMIT (two round trips
+        fewer). PostgreSQL's default isolation gives every statement its own snapshot inside
+        a transaction too, so a reader loses nothing by it."""
+        return self.autocommit()
+
+    def autocommit(self) -> UnitOfWork:
+        """Each driver statement of this unit commits by itself until :meth:`begin`: for a
+        unit whose writes are one statement (an arrival from a known caller is one INSERT),
+        which then needs no BEGIN and COMMIT round trips around it. Only PostgreSQL saves
+        them; SQLite opens its transaction before a write itself, committed at the end."""
         self._reading = True
         return self
+
+    async def begin(self) -> None:
+        """From here on, one transaction: the writes that follow commit or roll back together
+        (a no-op unless :meth:`autocommit` was asked for)."""
+        if self._driver is not None:
+            self._driver.begin = True  # the next statement sends BEGIN
+        self._reading = False
 
     @property
     def session(self) -> AsyncSession:

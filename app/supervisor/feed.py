@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
@@ -34,7 +33,7 @@ from app.db.repositories.promises import PromiseRepository
 from app.db.repositories.staff import StaffRepository
 from app.db.repositories.supervisor import SupervisorRepository
 from app.db.uow import UnitOfWork
-from app.errors import json_safe
+from app.errors import strict_json
 from app.events import Event, Subscription
 from app.events import names as ev
 from app.i18n.names import current_names
@@ -103,14 +102,7 @@ class SharedWork:
         hit = self._texts.get(id(message))
         if hit is not None and hit[0] is message:
             return hit[1]
-        try:
-            text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-            text.encode("utf-8")
-        except ValueError:  # UnicodeEncodeError is one
-            log.exception(
-                "unsafe value in a %s message; sent with it replaced", message.get("type")
-            )
-            text = json.dumps(json_safe(message), separators=(",", ":"), ensure_ascii=False)
+        text = strict_json(message)
         self._texts[id(message)] = (message, text)
         if len(self._texts) > self.size:
             self._texts.popitem(last=False)

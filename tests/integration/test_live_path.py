@@ -200,6 +200,22 @@ async def test_a_repeated_arrival_is_the_same_contact(cc: Center) -> None:
     assert cc.router.store.waiting_count() == 3  # three contacts, no agent: all waiting
 
 
+async def test_a_refused_arrival_of_a_new_caller_leaves_no_customer_behind(cc: Center) -> None:
+    # A known caller's arrival is one INSERT committed by itself; a new caller's customer,
+    # identity and interaction go in one transaction: a refused interaction (the same
+    # delivery again, from a number the record does not know) takes the others with it.
+    first, _ = await cc.service.arrive(_arrive(source="pbx1", external_id="call-9"))
+    again, created = await cc.service.arrive(
+        _arrive(source="pbx1", external_id="call-9", from_="+8613900000077")
+    )
+    assert again.id == first.id and not created
+    async with cc.live.uow() as uow:
+        numbers = (await uow.session.execute(text("SELECT value FROM customer_identities"))).all()
+    assert [n for (n,) in numbers] == ["+8613800000009"]
+    known, created = await cc.service.arrive(_arrive(source="pbx1", external_id="call-10"))
+    assert created and known.interaction.customer_id == first.interaction.customer_id
+
+
 async def test_a_screen_pop_fault_is_not_a_missed_offer(cc: Center) -> None:
     alice = await _agent(cc)
     manager = await _agent(cc, "bob")
