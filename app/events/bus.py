@@ -21,6 +21,9 @@ from typing import Any, Protocol
 
 from app.events.model import Event
 
+TRIM_STEP = 256
+"""Events beyond ``keep`` that the log holds before it is trimmed."""
+
 
 class Lagged(Exception):
     """A non-durable subscriber fell out of the retained log; ``missed`` events are gone."""
@@ -208,8 +211,10 @@ class InProcessBus:
     def trim(self) -> None:
         """Drop events every durable subscriber has acknowledged, beyond the last ``keep``."""
         log = self._log
-        floor = min((s.acked for s in self._subs if s.durable), default=self.last_seq)
         excess = len(log) - self.keep
+        if excess < min(TRIM_STEP, self.keep):
+            return  # trimmed in steps: this runs with every append and acknowledgement
+        floor = min((s.acked for s in self._subs if s.durable), default=self.last_seq)
         while excess > 0 and log[0].seq <= floor:
             log.popleft()
             excess -= 1
