@@ -38,7 +38,7 @@ class UnitOfWork:
         self._sessionmaker = sessionmaker
         self._publish = publish
         self._entered = False
-        self._reading = False
+        self._autocommit = False
         self._session: AsyncSession | None = None
         self._driver: DriverConnection | None = None
         self._after: list[AfterCommit] = []
@@ -55,7 +55,7 @@ class UnitOfWork:
         unit whose writes are one statement (an arrival from a known caller is one INSERT),
         which then needs no BEGIN and COMMIT round trips around it. Only PostgreSQL saves
         them; SQLite opens its transaction before a write itself, committed at the end."""
-        self._reading = True
+        self._autocommit = True
         return self
 
     async def begin(self) -> None:
@@ -63,7 +63,7 @@ class UnitOfWork:
         (a no-op unless :meth:`autocommit` was asked for)."""
         if self._driver is not None:
             self._driver.begin = True  # the next statement sends BEGIN
-        self._reading = False
+        self._autocommit = False
 
     @property
     def session(self) -> AsyncSession:
@@ -98,7 +98,7 @@ class UnitOfWork:
             engine = self._engine()
             if self._session is not None or engine is None:
                 return await session_driver(self.session)
-            self._driver = await checkout(engine, begin=not self._reading)
+            self._driver = await checkout(engine, begin=not self._autocommit)
         return self._driver
 
     def after_commit(self, effect: AfterCommit) -> None:
