@@ -14,11 +14,16 @@ from collections.abc import Iterable, Iterator, Set
 
 from agents.profile import CHAT, TASK, VOICE
 from routing.pools import Pool
-from routing.records import AgentRecord, OfferRecord, Route, Timer
+from routing.records import AgentRecord, OfferRecord, Route, Timer, TimerKind
 
 # (sort_key, seq, version, contact id): ordered by priority, then arrival.
 _Entry = tuple[float, int, int, str]
 _COMPACT_SLACK = 10_000
+# Timers are never cancelled (routing/records.py), so a contact that ended leaves its
+# deadlines behind: with a 20-30 min maximum wait, 100 contacts/s would hold ~150,000 dead
+# timers, memory the garbage collector walks on every full pass (100-300 ms pauses of the
+# whole process). Past this many timers, the heap drops those of contacts no longer routed.
+_TIMER_SLACK = 4_096
 
 
 class InMemoryStore:
@@ -38,6 +43,7 @@ class InMemoryStore:
         self._size = 0  # all heap entries, live and stale
         self._timers: list[tuple[float, int, Timer]] = []
         self._timer_seq = itertools.count()
+        self._timer_limit = _TIMER_SLACK  # compact the timers' heap past this size
 
     # agents ------------------------------------------------------------------------------
     def agent(self, agent_id: str) -> AgentRecord | None:
@@ -158,7 +164,22 @@ class InMemoryStore:
     def schedule(self, timer: Timer) -> None:
         heapq.heappush(self._timers, (timer.due, next(self._timer_seq), timer))
 
+    def _compact_timers(self) -> None:
+        """Drop the timers of contacts that are no longer routed: when they fell due they
+        would be ignored (``Lifecycle.fire`` finds no route). Agents' timers stay. Amortised
+        O(1) per timer: the next pass waits until the heap has doubled again. Runs only
+        between commands, when every timer's route is saved."""
+        routes = self._routes
+        live = [t for t in self._timers if t[2].kind is TimerKind.WRAPUP or t[2].subject in routes]
+        heapq.heapify(live)
+        self._timers = live
+        self._timer_limit = max(_TIMER_SLACK, 2 * len(live))
+
     def pop_due(self, now: float) -> Timer | None:
+        # Compacted here, between commands (a timer may be scheduled before its contact's
+        # route is saved, within one command), never in schedule().
+        if len(self._timers) > self._timer_limit:
+            self._compact_timers()
         if self._timers and self._timers[0][0] <= now:
             return heapq.heappop(self._timers)[2]
         return None

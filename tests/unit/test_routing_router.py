@@ -556,3 +556,24 @@ def test_a_restored_contact_is_the_agents_again() -> None:
     assert router.store.agent("a1").presence.state == AgentState.BUSY
     ended = router.contact_ended("c", T0 + 5, "hangup")
     assert of(ContactEnded, ended)[0].agent_id == "a1"
+
+
+def test_ended_contacts_leave_no_timers_behind_and_live_deadlines_still_fire():
+    """Timers are never cancelled; the in-memory store drops those of ended contacts so a
+    busy day does not hold every contact's 15-minute deadline (what the GC walks)."""
+    router = make_router()
+    login(router, agent("ann"))
+    router.contact_arrived(contact("waiting"), T0)  # ann takes it and keeps it
+    router.offer_accepted("waiting", "ann", T0)
+    router.contact_arrived(contact("long"), T0)  # waits: nobody else is logged in
+    now = T0
+    for i in range(20_000):  # each leaves a max-wait and a step timer, 600-900 s ahead
+        now = T0 + 1 + i * 0.01
+        router.contact_arrived(contact(f"c{i}"), now)
+        router.contact_abandoned(f"c{i}", now)
+        router.tick(now)
+    timers = router.store._timers  # the heap itself: its size is what is at stake
+    assert len(timers) < 10_000
+    # The waiting contact's own deadlines survived the compactions: it overflows on time.
+    out = router.tick(T0 + 600)
+    assert [d.contact_id for d in of(ContactOverflowed, out)] == ["long"]
