@@ -63,6 +63,8 @@ def serve(
         raise typer.Exit(3) from None
     if settings.sip_enabled is None:  # SIP is on for a server unless turned off
         settings = settings.model_copy(update={"sip_enabled": True})
+    if settings.gc_freeze is None:  # so is the frozen start-up heap (app/heap.py)
+        settings = settings.model_copy(update={"gc_freeze": True})
     if settings.log_format == "json":  # one JSON object per line (docs/operations.md)
         from app.observability.logs import configure
 

@@ -51,6 +51,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_async
 from app.errors import AllowFromSpec, install_error_handlers, install_error_spec
 from app.events.runner import start_subscriber
+from app.heap import freeze_startup_heap
 from app.input_guard import InputGuard
 from app.limits import BodySizeLimit
 from app.observability.loop_lag import LoopLagMonitor
@@ -181,6 +182,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # SIP (docs/telephony.md): `hotline serve` turns it on; tests turn it on when they need it.
         telephony = await start_telephony(settings, live) if settings.sip_enabled else None
         app.state.telephony = telephony
+        if settings.gc_freeze:  # last: what start-up made stays out of full collections
+            freeze_startup_heap()
         log.info("hotline up: database=%s", engine.dialect.name)
         try:
             yield

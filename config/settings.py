@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     sip_port: int = Field(5060, ge=0, le=65535)
     # None: on for `hotline serve`, off for an app built in tests (which turn it on).
     sip_enabled: bool | None = None
+    # None: on for `hotline serve`, off in tests (app/heap.py: start-up's objects are kept
+    # out of the garbage collector's full passes).
+    gc_freeze: bool | None = None
     telephony_file: Path = CONFIG_DIR / "telephony.yaml"
     # IVR mode (docs/ivr.md): the flows, the prompts, RTP ports ("low-high", even ports
     # used; "0": any free port) and the address put in SDP (default: sip_host).
