@@ -1,7 +1,7 @@
 """The garbage collector in a long-running server.
 
 CPython's full collection walks every tracked object with the whole process stopped. Start-up
-leaves some 200,000 of them that live as long as the process (modules, routes, pydantic
+leaves some 180,000 of them that live as long as the process (modules, routes, pydantic
 schemas, the policy, staff and queues), and under load every full pass walked them all: a
 profile of the live benchmark showed passes of 60-280 ms, each a stall of every socket, timer
 and command, and most of the latency tail (docs/benchmarks.md). ``gc.freeze()`` moves what
