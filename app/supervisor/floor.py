@@ -171,6 +171,11 @@ class Floor:
         self.queues: dict[str, QueueInfo] = {}
         self.agents: dict[str, AgentLive] = {}
         self.contacts: dict[str, LiveContact] = {}
+        # The waiting contacts' ids by queue, kept up to date as events touch contacts: the
+        # wait chart counts a queue's waiting contacts after every event, and counting them
+        # over all live contacts made each event cost as much as the backlog was long.
+        self._waiting: dict[str, dict[str, None]] = {}
+        self._waiting_in: dict[str, str] = {}  # contact id -> the queue it waits in
         self.customers: dict[int, CustomerFacts] = {}
         self.day = DayIndex()
         self.day_start = 0.0
@@ -210,6 +215,9 @@ class Floor:
             (c.queue, c.arrived_at, None) for c in self.contacts.values() if c.status in WAITING
         )
         self.waits.seed([*finished, *live], now)
+        self._waiting, self._waiting_in = {}, {}
+        for cid in self.contacts:  # seeded straight into self.contacts: index them once
+            self._reindex(cid)
 
     def new_day(self, day_start: float) -> None:
         """Today's figures start again at ``day_start``; what is live stays."""
@@ -230,18 +238,22 @@ class Floor:
         if handler is None:
             return NOTHING
         touched = handler(self, event.data, event.at)
-        if touched.queues:
-            counts = self._waiting_counts(touched.queues)
-            for queue, count in counts.items():
-                self.waits.observe(queue, event.at, count)
+        for cid in touched.contacts:  # every handler names the contacts it changed
+            self._reindex(cid)
+        for queue in touched.queues:
+            if queue:
+                self.waits.observe(queue, event.at, len(self._waiting.get(queue, ())))
         return touched
 
-    def _waiting_counts(self, queues: frozenset[str]) -> dict[str, int]:
-        counts = {q: 0 for q in queues if q}
-        for c in self.contacts.values():
-            if c.status in WAITING and c.queue in counts:
-                counts[c.queue] += 1
-        return counts
+    def _reindex(self, cid: str) -> None:
+        """Put contact ``cid`` where it now belongs in the waiting index."""
+        before = self._waiting_in.pop(cid, None)
+        if before is not None:
+            self._waiting[before].pop(cid, None)
+        c = self.contacts.get(cid)
+        if c is not None and c.status in WAITING:
+            self._waiting.setdefault(c.queue, {})[cid] = None
+            self._waiting_in[cid] = c.queue
 
     def _arrived(self, d: dict[str, Any], at: float) -> Touched:
         cid = str(d["contact_id"])
@@ -460,11 +472,11 @@ class Floor:
 
     def waiting(self, queue: str | None = None) -> list[LiveContact]:
         """Contacts waiting (queued or being offered), the longest waiting first."""
-        out = [
-            c
-            for c in self.contacts.values()
-            if c.status in WAITING and (queue is None or c.queue == queue)
-        ]
+        if queue is None:
+            ids: Iterable[str] = self._waiting_in
+        else:
+            ids = self._waiting.get(queue, {})
+        out = [self.contacts[cid] for cid in ids]
         out.sort(key=lambda c: (c.arrived_at, c.id))
         return out
 

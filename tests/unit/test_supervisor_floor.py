@@ -321,3 +321,20 @@ def test_a_rating_given_today_moves_the_agents_average_at_once() -> None:
     run("chat.rated", 130.0, contact_id="c2", agent_id="8", rating=2, conversation_id="x")
     assert floor.agent_view("8", 130.0)["average_rating"] == 2
     assert run("contact.rated", 140.0, contact_id="old", rating=5).agents == frozenset()
+
+
+def test_the_waiting_list_follows_offers_cancellations_answers_and_endings() -> None:
+    floor, run = _floor()
+    for n, cid in enumerate(("c1", "c2", "c3")):
+        _arrive(run, cid, 2, float(n))
+    run("contact.offered", 5.0, contact_id="c2", agent_id="7", explanation={})
+    assert [c.id for c in floor.waiting("billing")] == ["c1", "c2", "c3"]  # offered still waits
+    run("contact.assigned", 6.0, contact_id="c2", agent_id="7", waited=5.0)
+    run("contact.offered", 7.0, contact_id="c1", agent_id="8", explanation={})
+    run(
+        "contact.offer_cancelled", 8.0, contact_id="c1", agent_id="8", cause="rejected", reason=None
+    )
+    run("contact.ended", 9.0, contact_id="c3", agent_id=None, abandoned=True, ended_by="customer")
+    assert [c.id for c in floor.waiting()] == ["c1"]
+    assert floor.waiting("billing")[0].status == "queued"
+    assert floor.queue_view("billing", 10.0)["now"]["waiting"] == 1
