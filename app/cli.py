@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from app.db.uow import UnitOfWork
 
 cli = typer.Typer(help="Hotline contact-center server.", no_args_is_help=True)
 importer = typer.Typer(help="Import customers or transactions from CSV.", no_args_is_help=True)
@@ -136,9 +140,19 @@ async def _regrade(settings: Settings, show: bool = True) -> tuple[int, int]:
                 progress.update(tasks[phase], completed=done, total=total or None)  # type: ignore[arg-type]
 
             async with factory() as uow:
-                return await regrade_base(uow, valuation, report)
+                graded = await regrade_base(uow, valuation, report)
+            await _refresh_statistics(factory)
+            return graded
     finally:
         await engine.dispose()
+
+
+async def _refresh_statistics(factory: Callable[[], UnitOfWork]) -> None:
+    """After a bulk job: the planner's statistics as the tables are now (PostgreSQL)."""
+    from app.db.repositories.maintenance import MaintenanceRepository
+
+    async with factory() as uow:
+        await MaintenanceRepository(uow).refresh_statistics()
 
 
 @cli.command()
@@ -173,13 +187,15 @@ def _import(kind: str, path: Path) -> None:
         try:
             with Progress(console=console) as progress:
                 task = progress.add_task(f"importing {kind}", total=total)
-                return await import_csv(
+                report = await import_csv(
                     kind,
                     path,
                     factory,
                     settings.default_region,
                     lambda n: progress.advance(task, n),
                 )
+            await _refresh_statistics(factory)
+            return report
         finally:
             await engine.dispose()
 
