@@ -38,6 +38,9 @@ so a late schedule or a full connection pool shows up in them rather than being 
               not offered by the end of the settle time counts as infinite
     acc99     `offer.accept` sent -> `contact.assigned`, p99
     wrap99    `wrapup` sent -> `wrapup.saved`, p99 (an agent action while intake runs)
+    cyc50/99  an agent's time on a contact beyond the hold: `offer` -> `contact.assigned` plus
+              `contact.end` sent -> `wrapup.saved`; it lengthens every agent's cycle, so near
+              the agents' capacity it decides how many contacts wait for a free agent
     ping99    `ping` -> `pong` on a random agent socket, 4 a second, p99 (event-loop stalls)
     lock99    routing lock hold time p99 (ms) from GET /api/metrics/live after the step's settle
               time (n/a when the server has none); the server decides the sample (a rolling
@@ -111,6 +114,7 @@ class Options:
     server_python: Path
     server_cwd: Path
     pg_dsn: str
+    pg_socket: str | None
     in_process: bool
     max_minutes: float
     json_path: Path | None
@@ -141,6 +145,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--server-python", type=Path, default=Path(sys.executable))
     p.add_argument("--server-cwd", type=Path, default=here)
     p.add_argument("--pg-dsn", default=f"postgresql://postgres@{HOST}:5432/postgres")
+    p.add_argument(
+        "--pg-socket",
+        default=None,
+        help="the server connects over this Unix socket directory (e.g. /var/run/postgresql)",
+    )
     p.add_argument("--in-process", action="store_true", help="POST from this process too")
     p.add_argument("--max-minutes", type=float, default=30.0, help="hard stop for the whole run")
     p.add_argument("--json", type=Path, default=None, help="also write the rows here")
@@ -161,6 +170,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         server_python=a.server_python,
         server_cwd=a.server_cwd.resolve(),
         pg_dsn=a.pg_dsn,
+        pg_socket=a.pg_socket,
         in_process=a.in_process,
         max_minutes=a.max_minutes,
         json_path=a.json,
@@ -244,12 +254,16 @@ def own_cpu_seconds() -> float:
 class Database:
     """A fresh SQLite file or PostgreSQL database, made here and removed here."""
 
-    def __init__(self, kind: str, tmp: Path, pg_dsn: str, run: int) -> None:
+    def __init__(
+        self, kind: str, tmp: Path, pg_dsn: str, run: int, pg_socket: str | None = None
+    ) -> None:
         self.kind, self.pg_dsn = kind, pg_dsn
         self.name = f"hotline_bench_{os.getpid()}_{run}"
         self.path = tmp / f"hotline_{run}.db"
         if kind == "sqlite":
             self.url = f"sqlite+aiosqlite:///{self.path}"
+        elif pg_socket:  # the server reaches PostgreSQL over its Unix socket (same machine)
+            self.url = f"postgresql+asyncpg://postgres@/{self.name}?host={pg_socket}"
         else:
             base = pg_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
             self.url = f"{base}/{self.name}"
@@ -380,6 +394,7 @@ class Track:
     rule: str = ""
     accept_sent: float = INF
     assigned: float = INF
+    end_sent: float = INF
     wrap_sent: float = INF
     saved: float = INF
 
@@ -492,6 +507,7 @@ class AgentBot:
 
     async def _hold(self, cid: str) -> None:
         await asyncio.sleep(self.rng.uniform(self.opts.hold_min, self.opts.hold_max))
+        self.ledger.track(cid).end_sent = time.monotonic()
         await self.send({"type": "contact.end", "contact_id": cid})
 
     async def _wrapup(self, cid: str) -> None:
@@ -684,6 +700,8 @@ class Row:
     offer99: float | None
     acc99: float | None
     wrap99: float | None
+    cyc50: float | None
+    cyc99: float | None
     ping99: float | None
     lock99: str
     srv_cpu: float
@@ -773,12 +791,22 @@ def post_figures(
 def contact_figures(tracks: list[Track]) -> dict[str, float | None]:
     offer = [t.offer - t.sched for t in tracks]
     acc = [t.assigned - t.accept_sent for t in tracks if t.accept_sent != INF]
+    # What an agent spends on a contact beyond the hold itself: offer -> assigned, then
+    # contact.end -> wrapup.saved (the server makes them available with the saved wrap-up).
+    # Every millisecond of it lengthens the agents' cycle, and so the queueing at high load.
+    cycle = [
+        (t.assigned - t.offer) + (t.saved - t.end_sent)
+        for t in tracks
+        if t.saved != INF and t.end_sent != INF and t.assigned != INF
+    ]
     repeats = sum(1 for t in tracks if t.rule == "repeat-contact")
     offered = sum(1 for t in tracks if t.offer != INF)
     return {
         "offer50": pct(offer, 50),
         "offer99": pct(offer, 99),
         "acc99": pct(acc, 99),
+        "cyc50": pct(cycle, 50),
+        "cyc99": pct(cycle, 99),
         "rpt": 100 * repeats / offered if offered else 0.0,
     }
 
@@ -855,6 +883,8 @@ def build_row(
         offer99=figures["offer99"],
         acc99=figures["acc99"],
         wrap99=pct((v for t, v in ledger.wraps if t0 <= t < t1 + opts.settle_seconds), 99),
+        cyc50=figures["cyc50"],
+        cyc99=figures["cyc99"],
         ping99=pct((v for t, v in ledger.pings if t0 <= t < t1 + 1), 99),
         lock99=lock,
         srv_cpu=srv_cpu,
@@ -883,6 +913,8 @@ COLUMNS = [
     ("offer99", 7),
     ("acc99", 6),
     ("wrap99", 6),
+    ("cyc50", 6),
+    ("cyc99", 6),
     ("ping99", 6),
     ("lock99", 6),
     ("srvCPU", 6),
@@ -913,6 +945,8 @@ def format_row(r: Row) -> str:
         ms(r.offer99),
         ms(r.acc99),
         ms(r.wrap99),
+        ms(r.cyc50),
+        ms(r.cyc99),
         ms(r.ping99),
         r.lock99,
         f"{r.srv_cpu:.0f}",
@@ -1026,7 +1060,7 @@ class Seed:
 
 async def make_seed(opts: Options, kind: str, tmp: Path) -> Seed:
     log = opts.log_dir / f"live_bench_{kind}_{os.getpid()}_seed.log"
-    template = Database(kind, tmp, opts.pg_dsn, 0)
+    template = Database(kind, tmp, opts.pg_dsn, 0, opts.pg_socket)
     await template.create()
     env = server_env(template, tmp)
     started = time.monotonic()
@@ -1046,7 +1080,7 @@ async def make_seed(opts: Options, kind: str, tmp: Path) -> Seed:
 
 async def one_run(opts: Options, seed: Seed, run: int, rows: list[Row]) -> None:
     log = opts.log_dir / f"live_bench_{seed.kind}_{os.getpid()}_{run}.log"
-    db = Database(seed.kind, seed.tmp, opts.pg_dsn, run)
+    db = Database(seed.kind, seed.tmp, opts.pg_dsn, run, opts.pg_socket)
     server: Server | None = None
     say(f"\n== {seed.kind}, run {run}: server in {opts.server_cwd}; log {log}")
     try:
