@@ -70,14 +70,25 @@ async def build_profiles(
     card is put in words where it leaves, in each reader's language (messages.localize)."""
     ids = sorted(set(customer_ids))
     repo = ProfileRepository(uow)  # on the driver; routing logs through the ORM session
-    customers, values, overrides, stats = await repo.cards(ids)
+    cards = await repo.cards(ids)
+    customers, values, overrides, stats = (
+        cards.customers,
+        cards.values,
+        cards.overrides,
+        cards.stats,
+    )
     if not customers:
         return {}
     ids = sorted(customers)
     identities = await repo.identities(ids)
-    recent = await repo.recent_interactions(ids, RECENT, with_logs=with_logs)
-    complaints = await repo.open_complaints(ids, COMPLAINTS)
-    promises = await repo.open_promises(ids)
+    # A list nobody in the batch has costs no statement: most callers have no open
+    # complaint or promise, and a screen pop is read for every offer.
+    having = [cid for cid in ids if stats.get(cid, (0,))[0]]
+    recent = await repo.recent_interactions(having, RECENT, with_logs=with_logs) if having else {}
+    having = [cid for cid in ids if cid in cards.complaining]
+    complaints = await repo.open_complaints(having, COMPLAINTS) if having else {}
+    having = [cid for cid in ids if cid in cards.promised]
+    promises = await repo.open_promises(having) if having else {}
     # Account managers, the agents of the recent contacts and the owners of the open
     # complaints (named, not numbered).
     staff = {c.account_manager_id for c in customers.values()}

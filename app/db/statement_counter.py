@@ -29,6 +29,12 @@ def listen(listener: Listener) -> None:
     _listeners.append(listener)
 
 
+def stop_listening(listener: Listener) -> None:
+    """No longer tell ``listener`` (tests that count the statements of one piece of work)."""
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
 def note(statements: int, sql: str) -> None:
     """Statements run on the driver directly; nothing to do unless a benchmark listens."""
     for listener in _listeners:

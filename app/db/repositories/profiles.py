@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from app.db.models import (
     Agent,
@@ -62,8 +62,9 @@ _STATS_BY_CUSTOMER = (
     .subquery()
 )
 _CUSTOMER_ROWS = Prepared(select(Customer).where(in_ids(Customer.id)))
-# The customer's row, their stored value and grade override (one each, or none) and their
-# interaction counts, in one statement: what an offer card shows of them.
+# The customer's row, their stored value and grade override (one each, or none), their
+# interaction counts and whether they have open complaints or promises, in one statement:
+# what an offer card shows of them, and which of the card's lists are worth a statement.
 _CUSTOMERS = Prepared(
     select(
         *_CUSTOMER.c,
@@ -72,6 +73,15 @@ _CUSTOMERS = Prepared(
         _STATS_BY_CUSTOMER.c.n,
         _STATS_BY_CUSTOMER.c.avg,
         _STATS_BY_CUSTOMER.c.rated,
+        exists()
+        .where(
+            Complaint.customer_id == _CUSTOMER.c.id,
+            one_of(Complaint.status, OPEN_STATUSES),
+        )
+        .label("complaining"),
+        exists()
+        .where(Promise.customer_id == _CUSTOMER.c.id, Promise.status == PROMISE_OPEN)
+        .label("promised"),
     )
     .select_from(
         _CUSTOMER.outerjoin(_VALUE, _VALUE.c.customer_id == _CUSTOMER.c.id)
@@ -97,6 +107,8 @@ class CustomerCards(NamedTuple):
     values: dict[int, Any]  # of :class:`CustomerValueRow`; absent: not valued yet
     overrides: dict[int, Any]  # of :class:`GradeOverrideRow`, beside a value only
     stats: dict[int, tuple[int, float | None, int]]  # interactions, average rating, ratings
+    complaining: set[int]  # customers with an open complaint
+    promised: set[int]  # customers with an open promise
 
 
 _IDENTITIES = Prepared(
@@ -127,7 +139,7 @@ class ProfileRepository(Repository):
     async def cards(self, ids: Sequence[int]) -> CustomerCards:
         """These customers' rows, values, grade overrides and interaction counts (one
         statement; those that do not exist are left out)."""
-        cards = CustomerCards({}, {}, {}, {})
+        cards = CustomerCards({}, {}, {}, {}, set(), set())
         a, b, c = _SPLIT
         for row in await _CUSTOMERS.all(self.db, {"ids": ids}):
             cid = row.id
@@ -136,7 +148,11 @@ class ProfileRepository(Repository):
                 cards.values[cid] = _VALUE_ROW(*row[a:b])
                 if row[b] is not None:  # an override shows only beside a value
                     cards.overrides[cid] = _OVERRIDE_ROW(*row[b:c])
-            n, avg, rated = row[c:]
+            n, avg, rated, complaining, promised = row[c:]
+            if complaining:
+                cards.complaining.add(cid)
+            if promised:
+                cards.promised.add(cid)
             cards.stats[cid] = (
                 int(n or 0),
                 float(avg) if avg is not None else None,
