@@ -78,6 +78,24 @@ class ContactCreate(Input):
 
     _attrs = field_validator("attributes")(small_mapping)
 
+    @field_validator("attributes")
+    @classmethod
+    def _not_the_servers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # The server keeps its own facts among a contact's attributes: a care task's id (its
+        # wrap-up closes that task), a transfer's first leg, a chat, a scheduled callback.
+        # A caller's attribute must not pass for one of them.
+        for key in value:
+            if key.startswith(RESERVED_ATTRIBUTE_PREFIXES):
+                raise ValueError(
+                    f"attribute {key!r}: names starting with "
+                    f"{' or '.join(repr(p) for p in RESERVED_ATTRIBUTE_PREFIXES)} "
+                    "are the server's own"
+                )
+        return value
+
+
+RESERVED_ATTRIBUTE_PREFIXES = ("_", "care_")
+
 
 class ContactEnd(Input):
     reason: Literal["completed", "abandoned"] | None = None

@@ -64,6 +64,18 @@ async def test_unknown_fields_and_wrong_types(api: Api) -> None:
             "body.occurred_at",
         ),
         ("POST", "/api/complaints", {"customer_id": "one", "category": "x"}, "customer_id"),
+        # The server's own attributes: a care task's id would let a contact's wrap-up close
+        # that task; a transfer's first leg, a chat, a callback are the server's to set.
+        *[
+            (
+                "POST",
+                "/api/contacts",
+                {"channel": "voice", "from": "+8613800138000", "queue": "general"}
+                | {"attributes": {key: "1"}},
+                f"attribute '{key}': names starting with '_' or 'care_' are the server's own",
+            )
+            for key in ("care_task", "_transferred_from")
+        ],
         ("POST", "/api/auth/login", {"username": ["admin"], "password": "x"}, "username"),
         ("GET", "/api/customers?limit=1000", None, "query.limit"),
         ("GET", "/api/customers?offset=-1", None, "query.offset"),
