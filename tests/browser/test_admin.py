@@ -237,6 +237,9 @@ async def test_each_api_error_is_shown_next_to_its_field(
     assert (await answer.value).status == 422
     await expect(field_error(page, "agent-form", "password")).to_have_text("At least 8 characters.")
     await expect(form.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    # "Focused" needs the page to hold the browser's focus too, which the pages the earlier
+    # tests left open can take: this page first, then the field the error put focus on.
+    await page.bring_to_front()
     await expect(form.get_by_label("Password")).to_be_focused()
     await form.get_by_label("Password").fill("long-enough-1")
     async with page.expect_response(sent("POST", "/api/agents")) as answer:
@@ -277,6 +280,8 @@ async def test_each_api_error_is_shown_next_to_its_field(
 
     # The last admin cannot demote itself: said on the form, nothing changed.
     form = page.locator("#agent-form")
+    # The admin's own editor first: a choice made on the form being replaced is lost.
+    await expect(form.get_by_label("Role")).to_have_value("admin")
     await form.get_by_label("Role").select_option("agent")
     async with page.expect_response(sent("PATCH", "/api/agents/")) as answer:
         await page.click("#agent-save")
@@ -493,6 +498,7 @@ async def test_an_admin_simulates_a_candidate_policy_and_opens_its_report(
     await expect(error).to_contain_text("The candidate policy has an error on line 2:")
     await expect(error).to_contain_text("rule 'fast' step 1: unknown target 'teem'")
     await expect(policy).to_have_attribute("aria-invalid", "true")
+    await page.bring_to_front()  # see test_each_api_error_is_shown_next_to_its_field
     await expect(policy).to_be_focused()
     # The line it names is selected in the box.
     selected = await policy.evaluate("a => a.value.slice(a.selectionStart, a.selectionEnd)")
