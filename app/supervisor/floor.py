@@ -476,7 +476,7 @@ class Floor:
             ids: Iterable[str] = self._waiting_in
         else:
             ids = self._waiting.get(queue, {})
-        out = [self.contacts[cid] for cid in ids]
+        out = [c for cid in ids if (c := self.contacts.get(cid)) is not None]
         out.sort(key=lambda c: (c.arrived_at, c.id))
         return out
 
