@@ -226,7 +226,16 @@ class LiveServer(Api):
 async def start_live_server(app: Any) -> tuple[Any, asyncio.Task[None], str]:
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    # A page a browser test leaves open keeps its websocket: shutdown stops waiting for such
+    # connections after a few seconds (a CI run once spent its whole 10 s teardown on them).
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):
@@ -259,4 +268,4 @@ async def live(live_settings: Settings) -> AsyncIterator[LiveServer]:
             yield LiveServer(client, app, base_url)
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 20)
