@@ -70,13 +70,7 @@ async def build_profiles(
     card is put in words where it leaves, in each reader's language (messages.localize)."""
     ids = sorted(set(customer_ids))
     repo = ProfileRepository(uow)  # on the driver; routing logs through the ORM session
-    cards = await repo.cards(ids)
-    customers, values, overrides, stats = (
-        cards.customers,
-        cards.values,
-        cards.overrides,
-        cards.stats,
-    )
+    customers, values, overrides, stats, complaining, promised = await repo.cards(ids)
     if not customers:
         return {}
     ids = sorted(customers)
@@ -85,9 +79,9 @@ async def build_profiles(
     # complaint or promise, and a screen pop is read for every offer.
     having = [cid for cid in ids if stats.get(cid, (0,))[0]]
     recent = await repo.recent_interactions(having, RECENT, with_logs=with_logs) if having else {}
-    having = [cid for cid in ids if cid in cards.complaining]
+    having = [cid for cid in ids if cid in complaining]
     complaints = await repo.open_complaints(having, COMPLAINTS) if having else {}
-    having = [cid for cid in ids if cid in cards.promised]
+    having = [cid for cid in ids if cid in promised]
     promises = await repo.open_promises(having) if having else {}
     # Account managers, the agents of the recent contacts and the owners of the open
     # complaints (named, not numbered).

@@ -23,10 +23,14 @@ from config.settings import Settings
 HOTLINE = Path(sys.executable).parent / "hotline"
 
 
-def run_hotline(*args: str, db: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_hotline(
+    *args: str, tmp_path: Path, db: Path | None = None, url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed `hotline` command on the SQLite file ``db``, or on the database ``url``."""
+    assert (db is None) != (url is None), "a SQLite file or a database URL"
     env = {
         **os.environ,
-        "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "HOTLINE_DATABASE_URL": url or f"sqlite+aiosqlite:///{db}",
         "HOTLINE_VAR_DIR": str(tmp_path / "var"),
         "COLUMNS": "200",  # rich wraps long report lines at the terminal width
     }

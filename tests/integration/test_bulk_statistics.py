@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import asyncpg
 
 from tests.conftest import PG_ADMIN, _pg_admin, _pg_url, run_in_thread
-
-HOTLINE = Path(sys.executable).parent / "hotline"
+from tests.e2e.test_cli import run_hotline
 
 
 async def _analyzed(name: str) -> dict[str, bool]:
@@ -37,17 +34,7 @@ def test_demo_leaves_postgresql_with_fresh_statistics(tmp_path: Path) -> None:
     name = f"hotline_stats_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     run_in_thread(_pg_admin(f'CREATE DATABASE "{name}"'))
     try:
-        env = {**os.environ, "HOTLINE_DATABASE_URL": _pg_url(name)}
-        env["HOTLINE_VAR_DIR"] = str(tmp_path / "var")
-        demo = subprocess.run(
-            [str(HOTLINE), "demo", "--customers", "60"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        demo = run_hotline("demo", "--customers", "60", tmp_path=tmp_path, url=_pg_url(name))
         assert demo.returncode == 0, demo.stderr
         # last_analyze is set by an explicit ANALYZE only (autovacuum sets last_autoanalyze).
         assert asyncio.run(_analyzed(name)) == {

@@ -10,26 +10,21 @@ import asyncio
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.migrate import alembic_config, upgrade
 from app.db.models import Customer
 from app.db.repositories.customers import first_phone
+from tests.integration.test_migration_indexes import _indexes as table_indexes
 from tests.integration.test_migration_reason_codes import fresh_url  # noqa: F401  (fixture)
 
 NEW, OLD = "ix_customer_identities_customer_kind", "ix_customer_identities_customer_id"
 
 
 async def _indexes(url: str) -> set[str]:
-    engine = create_async_engine(url)
-    async with engine.connect() as conn:
-        names = await conn.run_sync(
-            lambda sync: {i["name"] for i in inspect(sync).get_indexes("customer_identities")}
-        )
-    await engine.dispose()
-    return names
+    return await table_indexes(url, "customer_identities")
 
 
 async def test_0015_replaces_the_customer_id_index_and_back(fresh_url: str) -> None:  # noqa: F811

@@ -14,11 +14,12 @@ from tests.integration.test_migration_reason_codes import fresh_url  # noqa: F40
 DAY = {"ix_interactions_agent_answered", "ix_interactions_offered"}
 
 
-async def _indexes(url: str) -> set[str]:
+async def _indexes(url: str, table: str = "interactions") -> set[str]:
+    """The names of ``table``'s indexes in the database at ``url``."""
     engine = create_async_engine(url)
     async with engine.connect() as conn:
         names = await conn.run_sync(
-            lambda sync: {i["name"] for i in inspect(sync).get_indexes("interactions")}
+            lambda sync: {i["name"] for i in inspect(sync).get_indexes(table)}
         )
     await engine.dispose()
     return names
