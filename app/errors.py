@@ -183,8 +183,10 @@ INPUT_PROBLEM_KEY = "hotline.input_problem"
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, err: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
-        return JSONResponse(error_body(err), status_code=err.status, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
+        if isinstance(err.detail.get("retry_after"), int):  # a 503 or 429 that says when
+            headers["Retry-After"] = str(err.detail["retry_after"])
+        return JSONResponse(error_body(err), status_code=err.status, headers=headers or None)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, err: IntegrityError) -> JSONResponse:

@@ -21,7 +21,8 @@ t0 + k/rate, whatever the server does), from a separate poster process (--connec
 HTTP/1.1 connections of a minimal client: httpx cost ~1 ms of CPU a request); --callers pool draws the demo customers' phones in shuffled cycles, --callers
 fresh gives every contact a new number (a new prospect customer, never a repeat caller). The
 rate steps up through --rates, --step-seconds each, with --settle-seconds of quiet after each
-step, and stops after the first step that does not hold (or at the last rate).
+step, and stops after the first step that does not hold (or at the last rate; --keep-going:
+always at the last rate, to see the agents' own actions while intake is saturated).
 
 Columns, one row per rate (times in ms; latencies count from the request's *scheduled* time,
 so a late schedule or a full connection pool shows up in them rather than being hidden):
@@ -111,6 +112,7 @@ class Options:
     hold_max: float
     connections: int
     repeat: int
+    keep_going: bool
     server_python: Path
     server_cwd: Path
     pg_dsn: str
@@ -142,6 +144,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--hold-max", type=float, default=2.0)
     p.add_argument("--connections", type=int, default=64, help="HTTP pool of the poster")
     p.add_argument("--repeat", type=int, default=1, help="runs per database (fresh each)")
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="go on past a step that does not hold (agents' actions under saturated intake)",
+    )
     p.add_argument("--server-python", type=Path, default=Path(sys.executable))
     p.add_argument("--server-cwd", type=Path, default=here)
     p.add_argument("--pg-dsn", default=f"postgresql://postgres@{HOST}:5432/postgres")
@@ -167,6 +174,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         hold_max=a.hold_max,
         connections=a.connections,
         repeat=max(1, a.repeat),
+        keep_going=a.keep_going,
         server_python=a.server_python,
         server_cwd=a.server_cwd.resolve(),
         pg_dsn=a.pg_dsn,
@@ -1043,7 +1051,7 @@ async def run_ladder(bench: Bench, rows: list[Row]) -> None:
         say(format_row(row))
         if row.error_detail:
             say("      errors: " + ", ".join(f"{k} ×{v}" for k, v in row.error_detail.items()))
-        if not row.verdict.startswith("holds"):
+        if not row.verdict.startswith("holds") and not bench.opts.keep_going:
             break
 
 

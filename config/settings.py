@@ -84,8 +84,13 @@ class Settings(BaseSettings):
     agent_grace_seconds: float = Field(30.0, ge=0)
     # Messages queued for one agent socket before it counts as too slow and is closed (4008).
     ws_send_queue: int = Field(256, ge=8, le=100_000)
-    # Arrivals written at once; more wait their turn, so agents' commands stay fast.
+    # The intake door (app/contacts/intake_gate.py): arrivals written at once; more wait
+    # their turn, so agents' commands stay fast.
     intake_concurrency: int = Field(8, ge=1, le=1000)
+    # While the event loop runs later than this, arrivals pass one at a time (0: never).
+    intake_lag_ms: float = Field(10.0, ge=0, le=10_000)
+    # Arrivals waiting at the door before new ones from HTTP, SIP or a PBX get 503.
+    intake_backlog: int = Field(500, ge=1, le=1_000_000)
     # When set, these win over offers.timeout_seconds / wrapup.timeout_seconds of routing.yaml.
     offer_timeout_seconds: float | None = Field(None, gt=0)
     wrapup_seconds: float | None = Field(None, ge=0)

@@ -15,7 +15,13 @@ router = APIRouter(prefix="/api/contacts", tags=["contacts"])
 @router.post(
     "",
     status_code=201,
-    responses={200: {"description": "the same (source, external_id) arrived before: that contact"}},
+    responses={
+        200: {"description": "the same (source, external_id) arrived before: that contact"},
+        503: {
+            "description": "saturated: too many arrivals already wait their turn; try again "
+            "after Retry-After seconds"
+        },
+    },
 )
 async def arrive(
     body: ContactCreate, response: Response, hotline: HotlineDep, _: AgentUser
@@ -35,7 +41,8 @@ async def arrive(
             ivr_path=tuple(body.ivr_path),
             source=body.source if body.external_id else None,
             external_id=body.external_id,
-        )
+        ),
+        refusable=True,
     )
     if not created:
         response.status_code = 200

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/metrics", tags=["metrics"])
 @router.get("/live")
 async def live(hotline: HotlineDep, _: SupervisorUser) -> dict[str, Any]:
     """How long the routing lock is held per command, how far the record lags behind the
-    event stream, and how many agents are connected."""
+    event stream, the intake door, and how many agents are connected."""
     center = hotline.center
     bus = center.bus
     return {
@@ -25,6 +25,9 @@ async def live(hotline: HotlineDep, _: SupervisorUser) -> dict[str, Any]:
             "projected_seq": hotline.projector.committed,
             "projector_failures": hotline.projector.failures,
         },
+        # The intake door (app/contacts/intake_gate.py): arrivals being written, waiting their
+        # turn, refused (503), and the time the event loop ran late.
+        "intake": hotline.contacts.intake.stats(),
         "routing": {
             "waiting": center.router.store.waiting_count(),
             "agents_connected": len(hotline.hub.connected_agents()),

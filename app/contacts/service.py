@@ -7,7 +7,6 @@ append alone. Effects — the record, screen pops, socket messages — follow fr
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from app.contacts.commands import (
 )
 from app.contacts.console_config import ConsoleConfig
 from app.contacts.intake import identify, open_interaction, routing_contact, routing_customer
+from app.contacts.intake_gate import IntakeGate
 from app.contacts.messages import iso
 from app.contacts.projector import InteractionProjector
 from app.contacts.schemas import ContactOut, WrapupIn
@@ -58,7 +58,7 @@ class ContactCenterService:
         valuation: Valuation,
         region: str,
         complaint_deadline_hours: float,
-        intake_concurrency: int = 8,
+        intake: IntakeGate | None = None,
     ) -> None:
         self.center = center
         self.router = center.router
@@ -68,21 +68,29 @@ class ContactCenterService:
         self.valuation = valuation
         self.region = region
         self.complaint_deadline_hours = complaint_deadline_hours
-        # Arrivals queue here rather than crowd the database: when intake is saturated the
-        # agents' own commands (accept, end, wrap-up) still find it free.
-        self._intake = asyncio.Semaphore(intake_concurrency)
+        # Arrivals queue at this door rather than crowd the database and the event loop: when
+        # intake is saturated the agents' own commands (accept, end, wrap-up) stay fast.
+        self.intake = intake or IntakeGate()
         # The event that ended each contact, so its wrap-up waits for that and no more.
         self._ended_at_seq: dict[str, int] = {}
 
     # --- arrival -------------------------------------------------------------------------
-    async def arrive(self, cmd: Arrive) -> tuple[ContactOut, bool]:
+    async def arrive(self, cmd: Arrive, *, refusable: bool = False) -> tuple[ContactOut, bool]:
         """Commit the contact's row, then route it. Returns (contact, created): a repeated
-        (source, external_id) returns the contact the first delivery made."""
+        (source, external_id) returns the contact the first delivery made.
+
+        Waits its turn at the intake door; ``refusable`` (an arrival its sender can retry:
+        HTTP, a SIP INVITE, a PBX route request) raises :class:`Overloaded` instead when the
+        door's backlog is full."""
+        async with self.intake.slot(refusable=refusable):
+            return await self._arrive(cmd)
+
+    async def _arrive(self, cmd: Arrive) -> tuple[ContactOut, bool]:
         for attempt in (1, 2):
             try:
                 # A known caller's arrival is one INSERT, committed by itself (identify()
                 # begins a transaction for a new caller's three).
-                async with self._intake, self.uow().autocommit() as uow:
+                async with self.uow().autocommit() as uow:
                     # First: a queue routing does not know yet is read through the session,
                     # which the driver statements below then share.
                     await self._check_queue(uow, cmd.queue)

@@ -19,6 +19,7 @@ from app.contacts.center import ContactCenter
 from app.contacts.console_config import ConsoleConfig
 from app.contacts.hub import AgentHub
 from app.contacts.intake import routing_contact, routing_customer
+from app.contacts.intake_gate import IntakeGate
 from app.contacts.messages import localize
 from app.contacts.notifier import AgentNotifier
 from app.contacts.presence import Presence, routing_profile
@@ -92,12 +93,18 @@ class LivePath:
 
     def start(self, ticker: bool = True) -> list[asyncio.Task[None]]:
         """Start the subscribers (and the timer task; tests with a fake clock tick by hand)."""
-        if ticker:
-            self.center.start()
-        return [
+        tasks = [
             start_subscriber(sub, handle, linger=linger)
             for sub, handle, linger in self.subscriptions
         ]
+        if ticker:
+            self.center.start()
+            # The intake door's probe of the event loop's lag (a real-time measure, so not
+            # with a fake clock either).
+            probe = self.service.intake.start()
+            if probe is not None:
+                tasks.append(probe)
+        return tasks
 
 
 async def build_live_path(
@@ -140,7 +147,11 @@ async def build_live_path(
         valuation,
         settings.default_region,
         settings.complaint_deadline_hours,
-        settings.intake_concurrency,
+        IntakeGate(
+            settings.intake_concurrency,
+            lag_limit=settings.intake_lag_ms / 1000,
+            backlog=settings.intake_backlog,
+        ),
     )
     notifier = AgentNotifier(center, hub, uow)
     closer = WrapupCloser(

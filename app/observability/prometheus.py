@@ -55,6 +55,7 @@ class HotlineCollector(Collector):
         if hotline is None:
             return
         yield from _routing(hotline)
+        yield from _intake(hotline)
         yield from _sockets(hotline)
         yield from _events(hotline)
 
@@ -138,6 +139,26 @@ def _routing(hotline: Any) -> Iterator[Metric]:
     yield holds
     yield CounterMetricFamily(
         "hotline_routing_lock_holds", "Commands that took the routing lock", stats.count
+    )
+
+
+def _intake(hotline: Any) -> Iterator[Metric]:
+    gate = hotline.contacts.intake
+    yield GaugeMetricFamily(
+        "hotline_intake_active", "Arrivals passing the intake door (being written)", gate.active
+    )
+    yield GaugeMetricFamily(
+        "hotline_intake_waiting", "Arrivals waiting their turn at the intake door", gate.waiting
+    )
+    yield CounterMetricFamily(
+        "hotline_intake_refused",
+        "Arrivals refused with 503: the door's backlog was full",
+        gate.refused,
+    )
+    yield CounterMetricFamily(
+        "hotline_intake_late_seconds",
+        "Time the door's probe found the event loop late (arrivals one at a time)",
+        gate.late_seconds,
     )
 
 

@@ -527,7 +527,8 @@ class PbxCalls:
                     source=SOURCE,
                     external_id=call_id,
                     attributes={"dialled": dialled} if dialled else {},
-                )
+                ),
+                refusable=True,  # saturated: 503, and the PBX asks again or falls back
             )
             async with self.uow() as uow:
                 repo = PbxRepository(uow.session)

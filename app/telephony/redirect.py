@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.contacts.commands import Arrive, End
+from app.contacts.intake_gate import Overloaded
 from app.contacts.service import ContactCenterService
 from app.db.repositories.staff import StaffRepository
 from app.db.uow import UnitOfWork
@@ -159,8 +160,14 @@ class RedirectCalls:
                     source=SOURCE,
                     external_id=external_id(call.call_id),
                     attributes={"dialled": call.number.name},
-                )
+                ),
+                refusable=True,
             )
+        except Overloaded as exc:
+            # Saturated: the caller's proxy or phone tries again, or another server.
+            log.warning("sip: call %s refused: %s", call.call_id[:16], exc)
+            self._finish(call, call.txn, 503, extra=[("Retry-After", str(exc.retry_after))])
+            return
         except Invalid as exc:
             # A caller whose number is no phone number cannot be identified.
             if exc.loc and exc.loc[0] in ("from", "phone"):

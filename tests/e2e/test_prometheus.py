@@ -104,6 +104,9 @@ async def test_queue_agent_and_health_figures_follow_the_live_state(
     assert q("hotline_event_subscriber_lag", subscriber="interactions") in m
     assert q("hotline_event_outbox_depth") in m
     assert q("process_cpu_seconds_total") in m
+    assert m[q("hotline_intake_active")] == 0 and m[q("hotline_intake_waiting")] == 0
+    assert m[q("hotline_intake_refused_total")] == 0
+    assert q("hotline_intake_late_seconds_total") in m
     await asyncio.gather(alice.close(), bob.close())
 
 

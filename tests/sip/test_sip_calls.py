@@ -253,6 +253,26 @@ async def test_an_unknown_number_is_refused(live: LiveServer) -> None:
     assert b"SIP/2.0 404 Not Found" in reply
 
 
+async def test_a_saturated_server_answers_503_with_retry_after(live: LiveServer) -> None:
+    """The intake door full (app/contacts/intake_gate.py): the caller's proxy or phone is
+    told to try again later (or another server), and no contact is made."""
+    await setup(live)
+    gate = live.app.state.hotline.contacts.intake
+    gate.concurrency, gate.backlog = 1, 0  # one slot, no place to wait: refused at once
+    data = (
+        b"INVITE sip:hotline@127.0.0.1 SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-full;rport\r\n"
+        b"From: <sip:+8613800000076@127.0.0.1>;tag=a\r\nTo: <sip:hotline@127.0.0.1>\r\n"
+        b"Call-ID: full@test\r\nCSeq: 1 INVITE\r\nContact: <sip:+8613800000076@127.0.0.1:9>\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+    async with gate.slot():  # an arrival being written holds the one slot
+        reply = b"".join(await udp_exchange(live, [data], until=b"SIP/2.0 5"))
+    assert b"SIP/2.0 503 Service Unavailable" in reply and b"Retry-After: 1\r\n" in reply
+    assert gate.refused == 1
+    assert await sip_interactions(live) == []
+
+
 # --- malformed input ----------------------------------------------------------------------
 MARKER = (
     b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-marker;rport\r\n"
