@@ -1,6 +1,6 @@
 """The door arrivals pass through: agents' own commands first when the process is saturated.
 
-Every arrival (HTTP, SIP, PBX, chat, IVR) costs a database write, a routing call and,
+Every arrival (HTTP, SIP, PBX, chat, IVR, callbacks, care tasks) costs a database write, a routing call and,
 downstream, an offer, a screen pop, an accept, an end and a wrap-up. When more arrive than
 the process can carry, everything slows alike unless something chooses; the agents working
 the contacts already in the center should not wait behind new ones. So arrivals take a slot
@@ -13,7 +13,9 @@ here, and:
   the loop can spare, and the door opens again as soon as the loop is on time;
 - arrivals from outside that can be retried (``refusable``: an HTTP POST, a SIP INVITE, a PBX
   route request) are refused with :class:`Overloaded` once ``backlog`` are already waiting.
-  Those already talking to the caller (an IVR, a chat, a transfer) wait whatever the backlog.
+  Those already talking to the caller (an IVR, a chat) or made by Hotline itself (a callback,
+  a care task) wait whatever the backlog. A transfer's new leg, an agent's own command, does
+  not pass the door at all.
 
 Asterisk's ``maxload`` and FreeSWITCH's ``min-idle-cpu`` refuse calls past a load; this door
 queues first and refuses only past the backlog.

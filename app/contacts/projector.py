@@ -98,6 +98,26 @@ class InteractionProjector:
                 return False
         return True
 
+    async def write_ahead(self, contact_id: int, events: list[Event]) -> bool:
+        """One contact's events (up to its end), written now by a command that cannot wait
+        for the next batch: a wrap-up. The row's last applied event says which are new, and
+        the write lands only over the row as it was read; the batch that carries the same
+        events later finds them applied and skips them. False when the row changed
+        meanwhile, and nothing was written: wait for :meth:`reached` instead."""
+        async with self.uow_factory().autocommit() as uow:
+            repo = InteractionRepository(uow)
+            row = (await repo.projection_rows([contact_id])).get(contact_id)
+            if row is None:
+                return False
+            applied = False
+            for event in events:
+                if (row["last_event_seq"] or 0) >= event.seq:
+                    continue
+                apply_event(_Row(row), event)
+                row["last_event_seq"] = event.seq
+                applied = True
+            return not applied or await repo.save_projection_row(row)
+
     async def _write(self, events: list[Event]) -> None:
         mine = [e for e in events if e.name in CONTACT_EVENTS]
         states = [e for e in events if e.name == ev.AGENT_STATE]

@@ -7,6 +7,7 @@ append alone. Effects — the record, screen pops, socket messages — follow fr
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from app.contacts.console_config import ConsoleConfig
 from app.contacts.intake import identify, open_interaction, routing_contact, routing_customer
 from app.contacts.intake_gate import IntakeGate
 from app.contacts.messages import iso
-from app.contacts.projector import InteractionProjector
+from app.contacts.projector import CONTACT_EVENTS, InteractionProjector
 from app.contacts.schemas import ContactOut, WrapupIn
 from app.contacts.wrapup import DRAFT_KEY, save_wrapup
 from app.customers.valuation import Valuation
@@ -59,6 +60,7 @@ class ContactCenterService:
         region: str,
         complaint_deadline_hours: float,
         intake: IntakeGate | None = None,
+        write_ahead: bool = True,
     ) -> None:
         self.center = center
         self.router = center.router
@@ -73,6 +75,9 @@ class ContactCenterService:
         self.intake = intake or IntakeGate()
         # The event that ended each contact, so its wrap-up waits for that and no more.
         self._ended_at_seq: dict[str, int] = {}
+        # A wrap-up writes its contact's end itself rather than wait for the projector's
+        # next batch (off in shared mode, where the lease holder writes the record).
+        self.write_ahead = write_ahead
 
     # --- arrival -------------------------------------------------------------------------
     async def arrive(self, cmd: Arrive, *, refusable: bool = False) -> tuple[ContactOut, bool]:
@@ -218,9 +223,8 @@ class ContactCenterService:
 
     async def wrap_up(self, actor: Principal, data: WrapupIn) -> tuple[int, int | None]:
         """Disposition, notes, complaint, callback on the record; the agent moves on."""
-        # The end must be on the record first: wait for the projector to catch up.
         seq = self._ended_at_seq.pop(data.contact_id, None)
-        await self.projector.reached(self.center.bus.last_seq if seq is None else seq)
+        await self._end_on_record(data.contact_id, seq)
         async with self.uow() as uow:
             interaction_id, complaint_id = await save_wrapup(
                 uow,
@@ -248,6 +252,29 @@ class ContactCenterService:
             except Conflict:
                 pass  # the wrap-up timer ended it a moment ago
         return interaction_id, complaint_id
+
+    async def _end_on_record(self, contact_id: str, seq: int | None) -> None:
+        """The contact's end must be on the record before its wrap-up. The projector writes
+        it with its next batch, which under load is a batch or two away (its transaction's
+        round trips, each waiting for a busy event loop): the wrap-up writes this contact's
+        events itself instead, from the bus's memory, and waits only when it cannot."""
+        if seq is None:  # ended before a restart, or by another process: wait for all
+            await self.projector.reached(self.center.bus.last_seq)
+            return
+        committed = self.projector.committed
+        if committed >= seq:
+            return
+        pending = self.center.bus.since(committed) if self.write_ahead else None
+        if pending is not None:
+            key = _int_id(contact_id)
+            mine = [
+                e
+                for e in itertools.takewhile(lambda e: e.seq <= seq, pending)
+                if e.name in CONTACT_EVENTS and int(e.data["contact_id"]) == key
+            ]
+            if await self.projector.write_ahead(key, mine):
+                return
+        await self.projector.reached(seq)
 
     async def save_notes(self, cmd: SaveNotes) -> datetime:
         """Notes as the agent types: on the record at once, so a restart keeps them."""

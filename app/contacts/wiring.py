@@ -152,6 +152,7 @@ async def build_live_path(
             lag_limit=settings.intake_lag_ms / 1000,
             backlog=settings.intake_backlog,
         ),
+        write_ahead=cluster is None,
     )
     notifier = AgentNotifier(center, hub, uow)
     closer = WrapupCloser(

@@ -24,6 +24,7 @@ from app.db.models import Customer, CustomerIdentity, Queue
 from app.db.repositories.interactions import InteractionRepository
 from app.errors import Conflict
 from app.events import Event
+from app.events.runner import start_subscriber
 from app.staff.service import get_agent
 from config.settings import Settings
 from tests.conftest import add_agent, make_settings
@@ -334,3 +335,56 @@ async def test_restart_keeps_places_waits_and_notes(world: tuple[Settings, Clock
         assert record.status == "ended" and record.notes == "refunded"
     finally:
         await second.stop()
+
+
+async def test_a_wrap_up_writes_its_contacts_end_itself_when_the_projector_is_behind(
+    cc: Center,
+) -> None:
+    """The wrap-up does not wait for the projector's next batch: it writes its contact's
+    events itself, and the batch that later carries them finds them applied, and skips
+    them (no event twice in the routing explanation)."""
+    alice = await _agent(cc)
+    await cc.agent_available(alice)
+    projector_task = cc.tasks[0]  # the record's subscriber (first in LivePath.subscriptions)
+    projector_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await projector_task
+    contact, _ = await cc.service.arrive(_arrive())
+    await cc.service.accept(Accept(contact.id, alice))
+    await cc.service.end(End(contact.id, "agent", "completed", alice))
+    projector = cc.live.projector
+    assert projector.committed < cc.live.center.bus.last_seq  # the record is behind
+
+    principal = Principal(agent_id=alice, username="alice", role="agent")
+    data = WrapupIn(contact_id=contact.id, disposition="resolved", notes="done")
+    await asyncio.wait_for(cc.service.wrap_up(principal, data), 2)  # not the 5 s wait
+    assert projector.committed < cc.live.center.bus.last_seq  # written by the wrap-up
+
+    sub, handle, linger = cc.live.subscriptions[0]
+    cc.tasks[0] = start_subscriber(sub, handle, linger=linger)
+    record = await cc.record(contact.id)
+    assert record.status == "ended" and record.disposition == "resolved"
+    assert record.end_reason == "completed" and record.answered_at is not None
+    kinds = [entry.get("event") for entry in record.routing_explanation]
+    assert kinds.count("assigned") == 1 and kinds.count("ended") == 1, kinds
+
+
+async def test_a_projection_read_before_another_writer_is_not_written_over(cc: Center) -> None:
+    """The projector's write lands only over the row as it read it (compare and set)."""
+    contact, _ = await cc.service.arrive(_arrive())
+    await cc.settled()
+    key = int(contact.id)
+    async with cc.live.uow() as uow:
+        stale = (await InteractionRepository(uow).projection_rows([key]))[key]
+    async with cc.live.uow() as uow:
+        repo = InteractionRepository(uow)
+        fresh = (await repo.projection_rows([key]))[key]
+        fresh |= {"status": "wrapup", "last_event_seq": fresh["last_event_seq"] + 1000}
+        assert await repo.save_projection_row(fresh)
+        stale |= {"status": "queued", "last_event_seq": stale["last_event_seq"] + 1}
+        stale["explanation_added"] = [{"event": "stale"}]
+        assert not await repo.save_projection_row(stale)
+        await repo.save_projection([stale])
+    record = await cc.record(contact.id)
+    assert record.status == "wrapup"
+    assert all(entry.get("event") != "stale" for entry in record.routing_explanation)

@@ -69,7 +69,7 @@ _PROJECTION_ROWS = Prepared(
 )
 
 
-def _save_projection(postgres: bool) -> Any:
+def _save_projection(postgres: bool, *, returning: bool = False) -> Any:
     table = Interaction.__table__
     log = table.c.routing_explanation
     if postgres:
@@ -89,7 +89,12 @@ def _save_projection(postgres: bool) -> Any:
         )
     values = {c.key: bindparam(f"v_{c.key}") for c in PROJECTED}
     values["routing_explanation"] = grown
-    return update(table).where(table.c.id == bindparam("row_id")).values(values)
+    # Only over the row as it was read (compare and set on the last event applied): a row
+    # another writer advanced meanwhile — a wrap-up writing its contact's end ahead of the
+    # projector — already has these events, and keeps them once.
+    seen = func.coalesce(table.c.last_event_seq, 0) == bindparam("seen_seq")
+    stmt = update(table).where(table.c.id == bindparam("row_id"), seen).values(values)
+    return stmt.returning(table.c.id) if returning else stmt
 
 
 # Run on the driver (app/db/prepared.py): every contact pays for these.
@@ -102,6 +107,8 @@ _WRAPUP_STATE = Prepared(
 
 _SAVE_PROJECTION = Prepared(_save_projection(postgres=False))
 _SAVE_PROJECTION_PG = Prepared(_save_projection(postgres=True))
+_SAVE_PROJECTION_ROW = Prepared(_save_projection(postgres=False, returning=True))
+_SAVE_PROJECTION_ROW_PG = Prepared(_save_projection(postgres=True, returning=True))
 
 
 class InteractionRepository(Repository):
@@ -139,20 +146,37 @@ class InteractionRepository(Repository):
         if not ids:
             return {}
         rows = await _PROJECTION_ROWS.all(self.db, {"ids": ids})
-        return {row.id: row._mapping | {"explanation_added": []} for row in rows}
+        return {
+            row.id: row._mapping | {"explanation_added": [], "seen_seq": row.last_event_seq or 0}
+            for row in rows
+        }
 
     async def save_projection(self, rows: list[dict[str, Any]]) -> None:
         """Write back what the projector changed, in one statement for all the rows. The
         routing explanation grows by ``explanation_added`` in the database itself: reading
         and rewriting the whole log for every event cost more than the rest of the
-        projector's work."""
+        projector's work. A row whose last applied event changed since it was read is left
+        as it is (see :meth:`save_projection_row`)."""
         if not rows:
             return
+        postgres = dialect_of(self.db).name == "postgresql"
+        stmt = _SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION
+        await stmt.many(self.db, self._projection_params(rows))
+
+    async def save_projection_row(self, row: dict[str, Any]) -> bool:
+        """One row, as :meth:`save_projection`; False when another writer applied events to
+        it since it was read (nothing written)."""
+        postgres = dialect_of(self.db).name == "postgresql"
+        stmt = _SAVE_PROJECTION_ROW_PG if postgres else _SAVE_PROJECTION_ROW
+        return await stmt.first(self.db, self._projection_params([row])[0]) is not None
+
+    def _projection_params(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         names = [c.key for c in PROJECTED]
         postgres = dialect_of(self.db).name == "postgresql"
-        params = [
+        return [
             {
                 "row_id": r["id"],
+                "seen_seq": r["seen_seq"],
                 # PostgreSQL: a jsonb parameter; SQLite: the JSON text to join to the column's.
                 "v_added": r["explanation_added"]
                 if postgres
@@ -161,7 +185,6 @@ class InteractionRepository(Repository):
             }
             for r in rows
         ]
-        await (_SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION).many(self.db, params)
 
     async def close_wrapup(
         self, interaction_id: int, agent_id: int, disposition: str, notes: str, at: datetime
