@@ -113,6 +113,7 @@ class Options:
     connections: int
     repeat: int
     keep_going: bool
+    server_env: list[tuple[str, str]]
     server_python: Path
     server_cwd: Path
     pg_dsn: str
@@ -122,6 +123,13 @@ class Options:
     json_path: Path | None
     log_dir: Path
     offer_bytes: int
+
+
+def _setting(text: str, p: argparse.ArgumentParser) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("HOTLINE_"):
+        p.error(f"--server-env takes HOTLINE_NAME=VALUE, not {text!r}")
+    return name, value
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -144,6 +152,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--hold-max", type=float, default=2.0)
     p.add_argument("--connections", type=int, default=64, help="HTTP pool of the poster")
     p.add_argument("--repeat", type=int, default=1, help="runs per database (fresh each)")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="HOTLINE_NAME=VALUE",
+        help="a setting for the measured server (repeatable), e.g. HOTLINE_INTAKE_LAG_MS=25",
+    )
     p.add_argument(
         "--keep-going",
         action="store_true",
@@ -175,6 +190,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         connections=a.connections,
         repeat=max(1, a.repeat),
         keep_going=a.keep_going,
+        server_env=[_setting(s, p) for s in a.server_env],
         server_python=a.server_python,
         server_cwd=a.server_cwd.resolve(),
         pg_dsn=a.pg_dsn,
@@ -1093,7 +1109,8 @@ async def one_run(opts: Options, seed: Seed, run: int, rows: list[Row]) -> None:
     say(f"\n== {seed.kind}, run {run}: server in {opts.server_cwd}; log {log}")
     try:
         await db.clone(seed.template)
-        server = Server(opts, server_env(db, seed.tmp), log, seed.kind == "floor")
+        env = server_env(db, seed.tmp) | dict(opts.server_env)
+        server = Server(opts, env, log, seed.kind == "floor")
         await drive(opts, seed, run, server, db, rows)
     finally:
         if server is not None:

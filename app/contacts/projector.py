@@ -3,8 +3,10 @@
 A durable subscriber of the bus. It writes events in batches (one transaction per batch),
 idempotently — each interaction row remembers the last event applied to it, and the
 consumer's cursor is committed in the same transaction — and retries a batch that fails
-until the database takes it. Commands that need the record to be up to date (a wrap-up
-right after the end) wait for :meth:`InteractionProjector.reached`.
+until the database takes it. Commands that need the record to be up to date wait for
+:meth:`InteractionProjector.reached`; a wrap-up right after its contact's end writes that
+contact's events itself (:meth:`InteractionProjector.write_ahead`), and each row write is
+compare-and-set on the row's last applied event, so the batch skips what it wrote.
 
 It also keeps agents' state history (``agent_states``) from ``agent.state_changed``, in the
 same transactions, so a replayed batch writes no change twice.
