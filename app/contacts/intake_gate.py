@@ -1,10 +1,10 @@
 """The door arrivals pass through: agents' own commands first when the process is saturated.
 
-Every arrival (HTTP, SIP, PBX, chat, IVR, callbacks, care tasks) costs a database write, a routing call and,
-downstream, an offer, a screen pop, an accept, an end and a wrap-up. When more arrive than
-the process can carry, everything slows alike unless something chooses; the agents working
-the contacts already in the center should not wait behind new ones. So arrivals take a slot
-here, and:
+Every arrival (HTTP, SIP, PBX, chat, IVR, callbacks, care tasks) costs a database write, a
+routing call and, downstream, an offer, a screen pop, an accept, an end and a wrap-up. When
+more arrive than the process can carry, everything slows alike unless something chooses; the
+agents working the contacts already in the center should not wait behind new ones. So
+arrivals take a slot here, and:
 
 - at most ``concurrency`` of them are being written at once;
 - while the event loop runs late (a probe that asks to wake every ``interval`` seconds wakes
@@ -54,8 +54,8 @@ class IntakeGate:
         self,
         concurrency: int = 8,
         *,
-        lag_limit: float = 0.025,
-        backlog: int = 1000,
+        lag_limit: float = 0.01,
+        backlog: int = 500,
         interval: float = 0.01,
         retry_after: int = 1,
     ) -> None:
@@ -85,15 +85,20 @@ class IntakeGate:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._probe
             self._probe = None
-        self._lag, self._last_wake = 0.0, None
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            asked = loop.time()
-            await asyncio.sleep(self.interval)
-            woke = loop.time()
-            self.observe(woke - asked - self.interval, woke)
+        try:
+            while True:
+                asked = loop.time()
+                await asyncio.sleep(self.interval)
+                woke = loop.time()
+                self.observe(woke - asked - self.interval, woke)
+        finally:
+            # Stopped (shutdown): no probe will wake again, so the loop no longer counts as
+            # late, and whoever waits for a probe's wake goes through the slots.
+            self._lag, self._last_wake = 0.0, None
+            self._admit()
 
     def observe(self, lag: float, at: float) -> None:
         """The probe woke at ``at`` (the loop's time), ``lag`` seconds later than it asked.

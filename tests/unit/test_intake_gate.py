@@ -143,3 +143,21 @@ async def test_the_probe_runs_in_the_loop_and_stops() -> None:
     await gate.stop()
     assert task.done() and not gate.lagging()
     assert IntakeGate(2, lag_limit=0).start() is None  # no lag limit: slots only
+
+
+async def test_a_stopped_probe_lets_the_waiting_through() -> None:
+    """At shutdown no probe wakes again: the loop stops counting as late, and nobody is left
+    waiting for a wake that never comes."""
+    gate = IntakeGate(2, lag_limit=0.01, interval=3600)  # its next wake: in an hour
+    gate.start()
+    gate.observe(0.5, _now())  # very late
+    log: list[str] = []
+    release = asyncio.Event()
+    waiter = asyncio.create_task(_enter(gate, log, "a", release))
+    await _settle()
+    assert log == [] and gate.waiting == 1
+    await gate.stop()
+    await _settle()
+    assert log == ["a"] and not gate.lagging()
+    release.set()
+    await waiter
