@@ -22,6 +22,7 @@ import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.auth.passwords import hash_password
@@ -89,9 +90,27 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 async def _truncate(url: str) -> None:
     engine = create_async_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+    try:
+        for attempt in (1, 2):
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(text("SET LOCAL lock_timeout = '15s'"))
+                    await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                return
+            except DBAPIError as exc:
+                if attempt == 2 or "lock timeout" not in str(exc):
+                    raise
+                # A connection a test's server left behind mid-statement (its task cancelled
+                # at shutdown) holds a lock on the tables: end it. This test database's only.
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
