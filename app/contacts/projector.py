@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,28 +100,23 @@ class InteractionProjector:
                 return False
         return True
 
-    async def write_ahead(self, contact_id: int, events: list[Event]) -> bool:
-        """One contact's events (up to its end), written now by a command that cannot wait
-        for the next batch: a wrap-up. The row's last applied event says which are new, and
-        the write lands only over the row as it was read; the batch that carries the same
-        events later finds them applied and skips them. False when the row changed
-        meanwhile, and nothing was written: wait for :meth:`reached` instead."""
+    async def write_ahead(self, contact_id: int, events: Iterable[Event]) -> bool:
+        """``contact_id``'s events among ``events`` (up to its end), written now by a command
+        that cannot wait for the next batch: a wrap-up. The row's last applied event says
+        which are new, and the write lands only over the row as it was read; the batch that
+        carries the same events later finds them applied and skips them. False when the row
+        changed meanwhile, and nothing was written: wait for :meth:`reached` instead."""
+        mine = [e for e in _contact_events(events) if int(e.data["contact_id"]) == contact_id]
         async with self.uow_factory().autocommit() as uow:
             repo = InteractionRepository(uow)
             row = (await repo.projection_rows([contact_id])).get(contact_id)
             if row is None:
                 return False
-            applied = False
-            for event in events:
-                if (row["last_event_seq"] or 0) >= event.seq:
-                    continue
-                apply_event(_Row(row), event)
-                row["last_event_seq"] = event.seq
-                applied = True
-            return not applied or await repo.save_projection_row(row)
+            applied = [_apply_new(row, event) for event in mine]  # every one, in order
+            return not any(applied) or await repo.save_projection_row(row)
 
     async def _write(self, events: list[Event]) -> None:
-        mine = [e for e in events if e.name in CONTACT_EVENTS]
+        mine = list(_contact_events(events))
         states = [e for e in events if e.name == ev.AGENT_STATE]
         async with self.uow_factory() as uow:
             last_states = await self._log_states(uow, states)
@@ -131,13 +126,9 @@ class InteractionProjector:
             changed: dict[int, dict[str, Any]] = {}
             for event in mine:
                 key = int(event.data["contact_id"])
-                row = rows.get(key)
-                if row is None or (row["last_event_seq"] or 0) >= event.seq:
-                    continue  # unknown to the record, or already applied (a replay)
-                view = _Row(row)
-                apply_event(view, event)
-                row["last_event_seq"] = event.seq
-                changed[key] = row
+                row = rows.get(key)  # None: unknown to the record
+                if row is not None and _apply_new(row, event):
+                    changed[key] = row
             await repo.save_projection(list(changed.values()))
             await EventCursorRepository(uow).set(CONSUMER, events[-1].seq)
         self._last_states |= last_states  # committed: what the next batch compares with
@@ -185,6 +176,20 @@ class _Row:
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._d[name] = value
+
+
+def _contact_events(events: Iterable[Event]) -> Iterator[Event]:
+    return (e for e in events if e.name in CONTACT_EVENTS)
+
+
+def _apply_new(row: dict[str, Any], event: Event) -> bool:
+    """``event`` applied to its projection ``row``, unless the row has it already (a
+    replay, or a wrap-up's write ahead); whether it was."""
+    if (row["last_event_seq"] or 0) >= event.seq:
+        return False
+    apply_event(_Row(row), event)
+    row["last_event_seq"] = event.seq
+    return True
 
 
 def _at(event: Event) -> datetime:

@@ -32,7 +32,7 @@ from app.contacts.console_config import ConsoleConfig
 from app.contacts.intake import identify, open_interaction, routing_contact, routing_customer
 from app.contacts.intake_gate import IntakeGate
 from app.contacts.messages import iso
-from app.contacts.projector import CONTACT_EVENTS, InteractionProjector
+from app.contacts.projector import InteractionProjector
 from app.contacts.schemas import ContactOut, WrapupIn
 from app.contacts.wrapup import DRAFT_KEY, save_wrapup
 from app.customers.valuation import Valuation
@@ -266,13 +266,8 @@ class ContactCenterService:
             return
         pending = self.center.bus.since(committed) if self.write_ahead else None
         if pending is not None:
-            key = _int_id(contact_id)
-            mine = [
-                e
-                for e in itertools.takewhile(lambda e: e.seq <= seq, pending)
-                if e.name in CONTACT_EVENTS and int(e.data["contact_id"]) == key
-            ]
-            if await self.projector.write_ahead(key, mine):
+            upto = itertools.takewhile(lambda e: e.seq <= seq, pending)
+            if await self.projector.write_ahead(_int_id(contact_id), upto):
                 return
         await self.projector.reached(seq)
 

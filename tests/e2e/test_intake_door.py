@@ -6,6 +6,7 @@ slot frees, and the refused one's retry is welcome then. (SIP: tests/sip/test_si
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from app.db.models import Interaction, PbxCall
@@ -13,9 +14,9 @@ from tests.conftest import api_on, make_settings
 from tests.helpers import assert_error, cheap_argon2, count  # noqa: F401  (autouse fixture)
 
 
-async def _until(condition: object, what: str) -> None:
+async def _until(condition: Callable[[], bool], what: str) -> None:
     for _ in range(10_000):
-        if callable(condition) and condition():
+        if condition():
             return
         await asyncio.sleep(0)
     raise AssertionError(f"never happened: {what}")

@@ -97,6 +97,21 @@ def _save_projection(postgres: bool, *, returning: bool = False) -> Any:
     return stmt.returning(table.c.id) if returning else stmt
 
 
+def _projection_params(rows: list[dict[str, Any]], postgres: bool) -> list[dict[str, Any]]:
+    """The parameters of a projection write, one set per row (see ``_save_projection``)."""
+    names = [c.key for c in PROJECTED]
+    return [
+        {
+            "row_id": r["id"],
+            "seen_seq": r["seen_seq"],
+            # PostgreSQL: a jsonb parameter; SQLite: the JSON text to join to the column's.
+            "v_added": r["explanation_added"] if postgres else json.dumps(r["explanation_added"]),
+            **{f"v_{n}": r[n] for n in names},
+        }
+        for r in rows
+    ]
+
+
 # Run on the driver (app/db/prepared.py): every contact pays for these.
 _OPEN = PreparedInsert(Interaction)
 _WRAPUP_STATE = Prepared(
@@ -161,30 +176,14 @@ class InteractionRepository(Repository):
             return
         postgres = dialect_of(self.db).name == "postgresql"
         stmt = _SAVE_PROJECTION_PG if postgres else _SAVE_PROJECTION
-        await stmt.many(self.db, self._projection_params(rows))
+        await stmt.many(self.db, _projection_params(rows, postgres))
 
     async def save_projection_row(self, row: dict[str, Any]) -> bool:
         """One row, as :meth:`save_projection`; False when another writer applied events to
         it since it was read (nothing written)."""
         postgres = dialect_of(self.db).name == "postgresql"
         stmt = _SAVE_PROJECTION_ROW_PG if postgres else _SAVE_PROJECTION_ROW
-        return await stmt.first(self.db, self._projection_params([row])[0]) is not None
-
-    def _projection_params(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        names = [c.key for c in PROJECTED]
-        postgres = dialect_of(self.db).name == "postgresql"
-        return [
-            {
-                "row_id": r["id"],
-                "seen_seq": r["seen_seq"],
-                # PostgreSQL: a jsonb parameter; SQLite: the JSON text to join to the column's.
-                "v_added": r["explanation_added"]
-                if postgres
-                else json.dumps(r["explanation_added"]),
-                **{f"v_{n}": r[n] for n in names},
-            }
-            for r in rows
-        ]
+        return await stmt.first(self.db, _projection_params([row], postgres)[0]) is not None
 
     async def close_wrapup(
         self, interaction_id: int, agent_id: int, disposition: str, notes: str, at: datetime
