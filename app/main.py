@@ -47,7 +47,7 @@ from app.contacts.scheduled_callbacks import ScheduledCallbacks
 from app.contacts.wiring import build_live_path
 from app.container import Hotline
 from app.customers.valuation import Valuation, load_grading_config
-from app.db.engine import make_engine, make_sessionmaker
+from app.db.engine import close_engine, make_engine, make_sessionmaker
 from app.db.migrate import upgrade_async
 from app.errors import AllowFromSpec, install_error_handlers, install_error_spec
 from app.events.runner import start_subscriber
@@ -212,7 +212,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                     await task
             if redis is not None:
                 await redis.aclose()
-            await engine.dispose()
+            await close_engine(engine)
 
     app = FastAPI(
         title="Hotline",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
+import weakref
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -10,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from app.db.statement_counter import install_from_env
 from config.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
@@ -22,6 +27,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
         kwargs = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} | kwargs
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_pragmas(engine)
+        _track_checkouts(engine)
         install_from_env(engine)  # benchmarks only (HOTLINE_BENCH_SQL_COUNTER)
         return engine
     kwargs = {
@@ -30,6 +36,7 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     } | kwargs
     engine = create_async_engine(url, **kwargs)
     _ping_when_idle(engine)
+    _track_checkouts(engine)
     install_from_env(engine)  # benchmarks only (HOTLINE_BENCH_SQL_COUNTER)
     return engine
 
@@ -58,6 +65,44 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             # The pool discards this connection and checks out another (SQLAlchemy's
             # documented pessimistic disconnect handling).
             raise exc.DisconnectionError() from e
+
+
+_CHECKED_OUT: weakref.WeakKeyDictionary[Any, dict[int, Any]] = weakref.WeakKeyDictionary()
+
+
+def _track_checkouts(engine: AsyncEngine) -> None:
+    # The pool forgets a connection while it is checked out, so `dispose()` cannot close it.
+    # A task cancelled mid-statement at shutdown can keep its connection out for good, and
+    # with it a transaction and its locks on the database; `close_engine` ends those.
+    out: dict[int, Any] = {}
+    _CHECKED_OUT[engine.sync_engine] = out
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _out(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        out[id(record)] = record
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _in(_dbapi_conn: Any, record: Any) -> None:
+        out.pop(id(record), None)
+
+
+async def close_engine(engine: AsyncEngine) -> None:
+    """Close the pool and every connection still checked out of it.
+
+    Call it last, once nothing uses the engine any more: a connection still out then belongs
+    to a task that was cancelled before it could give it back, and is ended at once (its
+    transaction rolls back on the server) instead of outliving the app with its locks.
+    """
+    await engine.dispose()
+    out = _CHECKED_OUT.get(engine.sync_engine, {})
+    for record in list(out.values()):
+        dbapi_conn = record.dbapi_connection
+        if dbapi_conn is None:
+            continue
+        log.warning("a database connection was still in use at shutdown; it is closed")
+        with contextlib.suppress(Exception):  # already broken: nothing left to end
+            engine.dialect.do_terminate(dbapi_conn)
+    out.clear()
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:

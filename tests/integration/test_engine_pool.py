@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import asyncpg
 import pytest
 from sqlalchemy import text
 
 from app.db import engine as engine_module
-from app.db.engine import make_engine
+from app.db.engine import close_engine, make_engine
 from config.settings import Settings
 from tests.conftest import PG_ADMIN
 
@@ -56,3 +58,34 @@ async def test_a_connection_in_use_a_moment_ago_is_not_pinged(pg_url: str) -> No
         assert pings == 0
     finally:
         await engine.dispose()
+
+
+async def _backends_in(database: str) -> set[int]:
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        rows = await admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+        return {row["pid"] for row in rows}
+    finally:
+        await admin.close()
+
+
+async def test_closing_the_engine_ends_a_connection_left_checked_out(pg_url: str) -> None:
+    # As a task cancelled mid-transaction at shutdown leaves it: out of the pool, in a
+    # transaction, holding a lock. `dispose()` alone cannot reach it.
+    engine = make_engine(Settings(database_url=pg_url, db_pool_size=2, db_pool_overflow=0))
+    leaked = await engine.connect()
+    await leaked.begin()
+    await leaked.execute(text("LOCK TABLE queues IN ACCESS SHARE MODE"))
+    pid = int((await leaked.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+    returned = await _backend_pid(engine)  # a connection given back to the pool
+    database = pg_url.rsplit("/", 1)[1]
+    assert {pid, returned} <= await _backends_in(database)
+
+    await close_engine(engine)
+
+    assert await _backends_in(database) == set()  # both ended: the leaked one's lock with it
+    with contextlib.suppress(Exception):  # already ended on the server
+        await leaked.invalidate()
