@@ -112,13 +112,33 @@ async def test_while_the_loop_is_late_one_passes_per_probe_wake() -> None:
     gate.observe(0.03, _now())
     await _settle()
     assert log == ["a", "b"]
-    gate.observe(0.001, _now())  # on time again: the door opens to every slot
+    gate.observe(0.001, _now())  # on time, once: the average is still late
+    await _settle()
+    assert log == ["a", "b"] and gate.lagging()
+    for _ in range(30):  # on time for a while: the door opens to every slot
+        gate.observe(0.001, _now())
     await _settle()
     assert log == ["a", "b", "c"] and not gate.lagging()
     release["b"].set(), release["c"].set()
     await asyncio.gather(*tasks)
     assert gate.late_seconds > 0
     assert gate.stats()["active"] == 0
+
+
+async def test_single_late_wakes_of_a_loop_on_time_do_not_shut_the_door() -> None:
+    """A busy loop that copes wakes the probe late now and then; only an average over the
+    limit shuts the door, as a saturated loop's does."""
+    gate = IntakeGate(8, lag_limit=0.01, interval=0.01, smoothing=0.1)
+    gate.observe(0.0, _now())
+    for _ in range(20):
+        gate.observe(0.025, _now())  # one wake in four 25 ms late
+        assert not gate.lagging()
+        for _ in range(3):
+            gate.observe(0.002, _now())
+    for _ in range(10):  # late wake after wake: the loop falls behind
+        gate.observe(0.02, _now())
+    assert gate.lagging()
+    assert gate.stats()["lag_ms"] > 10
 
 
 async def test_an_overdue_probe_counts_as_late() -> None:
