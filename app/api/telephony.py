@@ -119,7 +119,20 @@ _TEXT_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "%&")
 
 
 def _error_fields(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"action": "error", "status": status, "code": body["code"], "message": body["message"]}
+    fields = {"action": "error", "status": status, "code": body["code"]}
+    fields["message"] = body["message"]
+    if isinstance(body.get("retry_after"), int):  # a 503: when to ask again
+        fields["retry_after"] = body["retry_after"]
+    return fields
+
+
+def _error_answer(kind: Format, status: int, body: dict[str, Any]) -> Response:
+    """An error in a dialplan's format, with ``Retry-After`` as the JSON answer has it."""
+    fields = _error_fields(status, body)
+    response = render(kind, fields, status)
+    if "retry_after" in fields:
+        response.headers["Retry-After"] = str(fields["retry_after"])
+    return response
 
 
 async def read_route_body(request: Request) -> RouteIn:
@@ -204,13 +217,13 @@ async def route(call_id: CallIdPath, request: Request, pbx: PbxDep, key: PbxKeyH
     except DomainError as err:
         if kind == "json":
             raise
-        return render(kind, _error_fields(err.status, error_body(err)), err.status)
+        return _error_answer(kind, err.status, error_body(err))
     except RequestValidationError as err:
         if kind == "json":
             raise
         problems = problem_items(err.errors())
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in problems)
-        return render(kind, _error_fields(422, {"code": "invalid", "message": message}), 422)
+        return _error_answer(kind, 422, {"code": "invalid", "message": message})
     return render(kind, answer.model_dump(mode="json"))
 
 

@@ -68,6 +68,8 @@ async def test_a_full_door_refuses_what_can_be_retried_with_503(
         assert by_pbx.headers["Retry-After"] == "1"
         assert by_dialplan.status_code == 503
         assert by_dialplan.text.startswith("action=error\nstatus=503\n")
+        assert by_dialplan.headers["Retry-After"] == "1"
+        assert by_dialplan.text.endswith("\nretry_after=1\n")
         assert gate.refused == 3
 
         # The one that waited passes; nothing of the refused ones was written.
