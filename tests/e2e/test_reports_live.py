@@ -91,5 +91,8 @@ async def test_the_live_paths_record_is_what_the_reports_count(live: LiveServer)
     ]
     assert done is not None and done.ended_at is not None and done.wrapped_up_at is not None
     assert done.wrapped_up_at >= done.ended_at
-    assert agents[0]["logged_in_seconds"] > 0 and agents[0]["occupancy"] is not None
+    # Counted from that history (None without it). Not "> 0": the whole exchange can take
+    # under the 0.1 s the report rounds to on a fast machine.
+    assert agents[0]["logged_in_seconds"] is not None and agents[0]["logged_in_seconds"] >= 0
+    assert agents[0]["occupancy"] is not None
     await alice.close()
