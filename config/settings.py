@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     intake_lag_ms: float = Field(10.0, ge=0, le=10_000)
     # Arrivals waiting at the door before new ones from HTTP, SIP or a PBX get 503.
     intake_backlog: int = Field(500, ge=1, le=1_000_000)
+    # The record's projector gathers this long of events into one transaction (docs/events.md).
+    record_linger_ms: float = Field(100.0, ge=0, le=5_000)
     # When set, these win over offers.timeout_seconds / wrapup.timeout_seconds of routing.yaml.
     offer_timeout_seconds: float | None = Field(None, gt=0)
     wrapup_seconds: float | None = Field(None, ge=0)

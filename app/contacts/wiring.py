@@ -39,7 +39,6 @@ from config.settings import Settings
 from routing import Agent, Contact, Router, RoutingConfig
 
 log = logging.getLogger(__name__)
-PROJECTOR_LINGER = 0.02
 
 
 def load_routing_config(path: Path, settings: Settings) -> RoutingConfig:
@@ -173,12 +172,13 @@ async def build_live_path(
         notifier.local_only = True
     # Subscribed before the resume below, so its events reach the record too.
     subscriptions = [
-        # The record is written in batches of up to PROJECTOR_LINGER seconds of events: one
-        # transaction for many. Sockets and staff changes are handled at once.
+        # The record is written in batches of up to HOTLINE_RECORD_LINGER_MS of events: one
+        # transaction for many, and a contact's arrival, offer and answer on its row in one
+        # UPDATE rather than three. Sockets and staff changes are handled at once.
         (
             bus.subscribe("interactions", durable=True, after=bus.last_seq),
             record,
-            PROJECTOR_LINGER,
+            settings.record_linger_ms / 1000,
         ),
         (bus.subscribe("agent-notifier"), notifier.handle, 0.0),
         (bus.subscribe("staff-sync", wants=StaffSync.WANTS.__contains__), staff.handle, 0.0),

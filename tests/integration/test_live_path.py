@@ -388,3 +388,18 @@ async def test_a_projection_read_before_another_writer_is_not_written_over(cc: C
     record = await cc.record(contact.id)
     assert record.status == "wrapup"
     assert all(entry.get("event") != "stale" for entry in record.routing_explanation)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_record_is_written_in_batches_of_the_configured_linger(
+    db_url: str, tmp_path: Path
+) -> None:
+    assert Settings().record_linger_ms == 100  # the default: ~100 ms of events a transaction
+    settings = make_settings(db_url, tmp_path, record_linger_ms=250)
+    center = await Center(settings, Clock()).start()
+    try:
+        lingers = {sub.name: linger for sub, _, linger in center.live.subscriptions}
+        assert lingers["interactions"] == 0.25
+        assert lingers["agent-notifier"] == 0.0  # sockets are never held back
+    finally:
+        await center.stop()
