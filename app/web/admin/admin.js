@@ -661,9 +661,11 @@ function onEditorSubmit(form, { ctx, save, isNew, changes, path, done, taken, sa
       redraw();
     } catch (err) {
       if (err.status === 401) return;
-      ctx.show(err, err.status === 409 && isNew ? taken : null);
+      // The button first, the errors last: showing them moves the focus to the first field
+      // named, and nothing may take it back (a focused button being re-enabled or fixed up).
       save.disabled = false;
       setText(save.querySelector("span"), isNew ? "adm.create" : "adm.save");
+      ctx.show(err, err.status === 409 && isNew ? taken : null);
     }
   });
 }
