@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -180,12 +180,17 @@ def plain_refusal(reason: str) -> str:
 INPUT_PROBLEM_KEY = "hotline.input_problem"
 
 
+def retry_headers(detail: Mapping[str, Any]) -> dict[str, str]:
+    """``Retry-After`` for an error whose detail says when to try again (a 503 or 429)."""
+    retry_after = detail.get("retry_after")
+    return {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else {}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, err: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
-        if isinstance(err.detail.get("retry_after"), int):  # a 503 or 429 that says when
-            headers["Retry-After"] = str(err.detail["retry_after"])
+        headers |= retry_headers(err.detail)
         return JSONResponse(error_body(err), status_code=err.status, headers=headers or None)
 
     @app.exception_handler(IntegrityError)

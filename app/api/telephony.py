@@ -20,7 +20,14 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from app.deps import AdminUser, PbxDep, PbxKeyHeader, PbxUser
-from app.errors import INPUT_PROBLEM_KEY, DomainError, Invalid, error_body, problem_items
+from app.errors import (
+    INPUT_PROBLEM_KEY,
+    DomainError,
+    Invalid,
+    error_body,
+    problem_items,
+    retry_headers,
+)
 from app.input_guard import strict_loads
 from app.telephony.pbx import (
     ID_PATTERN,
@@ -130,8 +137,7 @@ def _error_answer(kind: Format, status: int, body: dict[str, Any]) -> Response:
     """An error in a dialplan's format, with ``Retry-After`` as the JSON answer has it."""
     fields = _error_fields(status, body)
     response = render(kind, fields, status)
-    if "retry_after" in fields:
-        response.headers["Retry-After"] = str(fields["retry_after"])
+    response.headers.update(retry_headers(fields))
     return response
 
 
