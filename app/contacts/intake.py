@@ -16,22 +16,24 @@ from routing import Contact
 from routing import Customer as RoutingCustomer
 
 
-async def identify(uow: UnitOfWork, data: Arrive, region: str) -> RoutingCustomer:
+async def identify(uow: UnitOfWork, data: Arrive, region: str) -> tuple[RoutingCustomer, bool]:
     """By customer id, phone or e-mail, with what routing needs to know of them (one round
-    trip); an unknown caller becomes a prospect customer, who has no history yet."""
+    trip); an unknown caller becomes a prospect customer, who has no history yet. Returns
+    (facts, new): ``new`` when the prospect was added here, uncommitted until the contact's
+    row is written with it."""
     repo = IntakeRepository(uow)
     if data.customer_id is not None:
         found = await repo.caller_by_id(data.customer_id)
         if found is None:
             raise Invalid(f"customer {data.customer_id} does not exist", field="customer_id")
-        return _facts(found)
+        return _facts(found), False
     if not data.from_:
         raise Invalid("a contact needs `from` (phone or e-mail) or `customer_id`", field="from")
     kind = "email" if "@" in data.from_ else "phone"
     value = normalise_identity(kind, data.from_, region)
     found = await repo.caller_by_identity(kind, value)
     if found is not None:
-        return _facts(found)
+        return _facts(found), False
     # A new caller's customer, identity and interaction are written together.
     await uow.begin()
     prospect = await repo.add_prospect(
@@ -44,7 +46,7 @@ async def identify(uow: UnitOfWork, data: Arrive, region: str) -> RoutingCustome
         kind,
         value,
     )
-    return RoutingCustomer(customer_id=str(prospect.id))
+    return RoutingCustomer(customer_id=str(prospect.id)), True
 
 
 async def open_interaction(

@@ -70,7 +70,7 @@ async def build_profiles(
     card is put in words where it leaves, in each reader's language (messages.localize)."""
     ids = sorted(set(customer_ids))
     repo = ProfileRepository(uow)  # on the driver; routing logs through the ORM session
-    customers, values, overrides, stats, complaining, promised = await repo.cards(ids)
+    customers, values, overrides, stats, complaining, promised, managers = await repo.cards(ids)
     if not customers:
         return {}
     ids = sorted(customers)
@@ -83,27 +83,30 @@ async def build_profiles(
     complaints = await repo.open_complaints(having, COMPLAINTS) if having else {}
     having = [cid for cid in ids if cid in promised]
     promises = await repo.open_promises(having) if having else {}
-    # Account managers, the agents of the recent contacts and the owners of the open
-    # complaints (named, not numbered).
-    staff = {c.account_manager_id for c in customers.values()}
-    staff |= {i.agent_id for rows in recent.values() for i in rows}
-    staff |= {c.owner_id for rows in complaints.values() for c in rows}
+    # Staff are named, not numbered. Account managers come with the customers, and a card's
+    # recent contacts with their agents' names; the rest — the agents of a full profile's
+    # contacts, the owners of open complaints and promises — in one more statement, only
+    # when there are any.
+    staff = {c.owner_id for rows in complaints.values() for c in rows}
     staff |= {p.owner_id for rows in promises.values() for p in rows}
+    if with_logs:
+        staff |= {i.agent_id for rows in recent.values() for i in rows}
     staff_ids = sorted(a for a in staff if a is not None)
     agents = await repo.agents(staff_ids) if staff_ids else {}
     names = {agent_id: row.display_name for agent_id, row in agents.items()}
+    names |= {m.id: m.display_name for m in managers.values()}
     profiles = {}
     now = utcnow()
     for cid, customer in customers.items():
         count, avg, rated = stats.get(cid, (0, None, 0))
-        manager = agents.get(customer.account_manager_id) if customer.account_manager_id else None
+        manager = managers.get(cid)
         profiles[cid] = CustomerProfile(
             customer=to_out(customer, identities.get(cid, [])),
             open_promises=[promise_out(p, now, names) for p in promises.get(cid, [])],
             account_manager=AgentBrief.model_validate(manager._mapping) if manager else None,
             value=_value(values.get(cid), overrides.get(cid), lang),
             last_interactions=[
-                interaction_out(i, lang or "en", names) if with_logs else _without_log(i, names)
+                interaction_out(i, lang or "en", names) if with_logs else _without_log(i)
                 for i in recent.get(cid, [])
             ],
             interaction_count=count,
@@ -123,7 +126,6 @@ def _value(row: Any, override: Any, lang: str | None) -> ValueOut | None:
     return out
 
 
-def _without_log(row: Any, names: dict[int, str]) -> InteractionOut:
+def _without_log(row: Any) -> InteractionOut:
     fields = dict(row._mapping) | {"routing_explanation": [], "transcript": []}
-    fields["agent_name"] = names.get(row.agent_id) if row.agent_id is not None else None
     return InteractionOut.model_validate(fields)

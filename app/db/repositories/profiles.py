@@ -44,10 +44,17 @@ def _recent(with_logs: bool) -> Any:
         .where(ranked.c.rank <= bindparam("limit"))
         .order_by(ranked.c.customer_id, ranked.c.rank)
     )
-    return select(Interaction).from_statement(stmt) if with_logs else stmt
+    if with_logs:
+        return select(Interaction).from_statement(stmt)
+    # A card names each contact's agent: joined here rather than looked up after.
+    return stmt.add_columns(_AGENT.c.display_name.label("agent_name")).outerjoin(
+        _AGENT, _AGENT.c.id == ranked.c.agent_id
+    )
 
 
 _CUSTOMER = Customer.__table__
+_AGENT = Agent.__table__
+_MANAGER = _AGENT.alias("manager")
 _VALUE = CustomerValueRow.__table__
 _OVERRIDE = GradeOverrideRow.__table__
 _STATS_BY_CUSTOMER = (
@@ -82,17 +89,22 @@ _CUSTOMERS = Prepared(
         exists()
         .where(Promise.customer_id == _CUSTOMER.c.id, Promise.status == PROMISE_OPEN)
         .label("promised"),
+        _MANAGER.c.id,
+        _MANAGER.c.display_name,
+        _MANAGER.c.team,
     )
     .select_from(
         _CUSTOMER.outerjoin(_VALUE, _VALUE.c.customer_id == _CUSTOMER.c.id)
         .outerjoin(_OVERRIDE, _OVERRIDE.c.customer_id == _CUSTOMER.c.id)
         .outerjoin(_STATS_BY_CUSTOMER, _STATS_BY_CUSTOMER.c.customer_id == _CUSTOMER.c.id)
+        .outerjoin(_MANAGER, _MANAGER.c.id == _CUSTOMER.c.account_manager_id)
     )
     .where(in_ids(_CUSTOMER.c.id))
 )
 _CUSTOMER_ROW = row_type([c.key for c in _CUSTOMER.c])
 _VALUE_ROW = row_type([c.key for c in _VALUE.c])
 _OVERRIDE_ROW = row_type([c.key for c in _OVERRIDE.c])
+_MANAGER_ROW = row_type(["id", "display_name", "team"])
 _SPLIT = (
     len(_CUSTOMER.c),
     len(_CUSTOMER.c) + len(_VALUE.c),
@@ -109,6 +121,7 @@ class CustomerCards(NamedTuple):
     stats: dict[int, tuple[int, float | None, int]]  # interactions, average rating, ratings
     complaining: set[int]  # customers with an open complaint
     promised: set[int]  # customers with an open promise
+    managers: dict[int, Any]  # the account manager's id, display_name and team, if any
 
 
 _IDENTITIES = Prepared(
@@ -137,9 +150,9 @@ class ProfileRepository(Repository):
         return {c.id: c for c in await _CUSTOMER_ROWS.all(self.db, {"ids": ids})}
 
     async def cards(self, ids: Sequence[int]) -> CustomerCards:
-        """These customers' rows, values, grade overrides and interaction counts (one
-        statement; those that do not exist are left out)."""
-        cards = CustomerCards({}, {}, {}, {}, set(), set())
+        """These customers' rows, values, grade overrides, interaction counts and account
+        managers (one statement; those that do not exist are left out)."""
+        cards = CustomerCards({}, {}, {}, {}, set(), set(), {})
         a, b, c = _SPLIT
         for row in await _CUSTOMERS.all(self.db, {"ids": ids}):
             cid = row.id
@@ -148,7 +161,9 @@ class ProfileRepository(Repository):
                 cards.values[cid] = _VALUE_ROW(*row[a:b])
                 if row[b] is not None:  # an override shows only beside a value
                     cards.overrides[cid] = _OVERRIDE_ROW(*row[b:c])
-            n, avg, rated, complaining, promised = row[c:]
+            n, avg, rated, complaining, promised, *manager = row[c:]
+            if manager[0] is not None:
+                cards.managers[cid] = _MANAGER_ROW(*manager)
             if complaining:
                 cards.complaining.add(cid)
             if promised:
@@ -180,7 +195,7 @@ class ProfileRepository(Repository):
         self, customer_ids: Sequence[int], limit: int, *, with_logs: bool
     ) -> dict[int, list[Any]]:
         """Each customer's latest ``limit`` interactions, newest first: ORM rows, or — without
-        logs — plain rows lacking the routing log and the transcript."""
+        logs — plain rows lacking the routing log and the transcript, with ``agent_name``."""
         params = {"ids": list(customer_ids), "limit": limit}
         found: dict[int, list[Any]] = defaultdict(list)
         if with_logs:
