@@ -102,6 +102,9 @@ def migrate() -> None:
 @cli.command()
 def demo(
     customers: Annotated[int, typer.Option(min=0, max=1_000_000)] = 3000,
+    past_contacts: Annotated[
+        bool, typer.Option(help="Give customers earlier calls and chats, as a centre in use has.")
+    ] = True,
 ) -> None:
     """Load demo queues, staff and customers (idempotent) and print the logins."""
     from app.db.migrate import upgrade
@@ -113,7 +116,7 @@ def demo(
     async def run() -> list[tuple[str, str, str]]:
         engine, factory = _uow_factory(settings)
         try:
-            return await load_demo(factory, customers)
+            return await load_demo(factory, customers, past_contacts=past_contacts)
         finally:
             await engine.dispose()
 

@@ -1,16 +1,18 @@
-"""Demo data: queues, staff with skills, and a few thousand customers with purchase histories."""
+"""Demo data: queues, staff with skills, and a few thousand customers with purchase histories
+and past contacts."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert
 
 from app.auth.passwords import hash_password
-from app.db.models import Agent, Customer, CustomerIdentity, Queue, Transaction
+from app.db.models import Agent, Customer, CustomerIdentity, Interaction, Queue, Transaction
 from app.db.repositories.staff import StaffRepository
 from app.db.types import utcnow
 from app.db.uow import UnitOfWork
@@ -73,11 +75,33 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"]
 COMPANIES = [None, None, "华信科技", "东方贸易", "Acme Ltd", "远景物流", "Globex", "宏达制造"]
 
+# Past contacts: a screen pop, a customer's page and the reports of earlier days have
+# something to show, and the database has the history a centre in service has. None is
+# recent (PAST_DAYS): the repeat-contact rule (48 h) waits for no demo agent.
+PAST_DAYS = (3.0, 365.0)
+PAST_QUEUES = {"service": 60, "sales": 25, "complaints": 10, "retention": 5}
+DISPOSITIONS = {"resolved": 50, "information": 25, "sale": 10, "follow_up": 10, "complaint": 5}
+NOTES = {
+    "zh": ["查询订单状态", "咨询退货流程", "更新收货地址", "询问发票", "产品使用问题已解答"],
+    "en": [
+        "Order status checked",
+        "Asked about returns",
+        "Delivery address updated",
+        "Invoice question",
+        "Product question answered",
+    ],
+}
+
 
 async def load_demo(
-    uow_factory: Callable[[], UnitOfWork], customers: int = 3000, seed: int = 7
+    uow_factory: Callable[[], UnitOfWork],
+    customers: int = 3000,
+    seed: int = 7,
+    *,
+    past_contacts: bool = True,
 ) -> list[tuple[str, str, str]]:
-    """Idempotent: returns the logins; does nothing but report when demo staff exist."""
+    """Idempotent: returns the logins; does nothing but report when demo staff exist.
+    ``past_contacts``: customers have earlier, ended contacts (none in the last 3 days)."""
     rng = random.Random(seed)
     now = utcnow()
     logins = [(u, DEMO_PASSWORD, role) for u, _, role, *_ in STAFF]
@@ -105,18 +129,26 @@ async def load_demo(
             staff[username] = agent
         await uow.session.flush()
         managers = [staff["alice"].id, staff["frank"].id]
-        await _customers(uow, rng, customers, managers, now)
+        agents_by_queue = {
+            queue: [staff[u].id for u, _, role, skills, *_ in STAFF if queue in skills]
+            for queue in (PAST_QUEUES if past_contacts else ())
+        }
+        await _customers(uow, rng, customers, managers, agents_by_queue, now)
     return logins
 
 
 async def _customers(
-    uow: UnitOfWork, rng: random.Random, count: int, managers: list[int], now: object
+    uow: UnitOfWork,
+    rng: random.Random,
+    count: int,
+    managers: list[int],
+    agents_by_queue: dict[str, list[int]],
+    now: datetime,
 ) -> None:
-    assert hasattr(now, "isoformat")
-    rows, idents, txs = [], [], []
+    rows, idents, txs, contacts = [], [], [], []
     for _ in range(count):
         name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
-        created = now - timedelta(days=rng.randint(1, 1500))  # type: ignore[operator]
+        created = now - timedelta(days=rng.randint(1, 1500))
         rows.append(
             {
                 "name": name,
@@ -137,15 +169,76 @@ async def _customers(
     stmt = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
     ids = list((await session.execute(stmt, rows)).scalars())
     for n, (cid, row) in enumerate(zip(ids, rows, strict=True), 1):
-        idents.append({"customer_id": cid, "kind": "phone", "value": f"+86138{n:08d}"})
+        phone = f"+86138{n:08d}"
+        idents.append({"customer_id": cid, "kind": "phone", "value": phone})
         if rng.random() < 0.7:
             idents.append(
                 {"customer_id": cid, "kind": "email", "value": f"customer{n}@example.com"}
             )
         txs.extend(_history(rng, cid, row["created_at"], now))
+        if agents_by_queue:
+            contacts.extend(_past_contacts(rng, cid, row, phone, agents_by_queue, now))
     await session.execute(insert(CustomerIdentity), idents)
     for start in range(0, len(txs), 5000):
         await session.execute(insert(Transaction), txs[start : start + 5000])
+    for start in range(0, len(contacts), 5000):
+        await session.execute(insert(Interaction), contacts[start : start + 5000])
+
+
+def _past_contacts(
+    rng: random.Random,
+    cid: int,
+    customer: dict[str, Any],
+    phone: str,
+    agents_by_queue: dict[str, list[int]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """A customer's earlier calls and chats, answered and wrapped up: a third of customers
+    have none, the others one to eight, some rated."""
+    known_days = (now - customer["created_at"]).total_seconds() / 86400
+    if rng.random() < 0.35 or known_days <= PAST_DAYS[0]:
+        return []
+    out = []
+    for _ in range(min(8, 1 + int(rng.expovariate(0.8)))):
+        queue = _pick(rng, PAST_QUEUES)
+        created = now - timedelta(days=rng.uniform(PAST_DAYS[0], min(PAST_DAYS[1], known_days)))
+        wait, talk, wrap = rng.uniform(3, 90), rng.uniform(45, 600), rng.uniform(5, 60)
+        answered = created + timedelta(seconds=wait)
+        ended = answered + timedelta(seconds=talk)
+        chat = rng.random() < 0.2
+        out.append(
+            {
+                "customer_id": cid,
+                "channel": "chat" if chat else "voice",
+                "direction": "inbound",
+                "queue": queue,
+                "agent_id": rng.choice(agents_by_queue[queue]),
+                "status": "ended",
+                "from_address": None if chat else phone,
+                "created_at": created,
+                "offered_at": answered - timedelta(seconds=min(wait, rng.uniform(1, 6))),
+                "answered_at": answered,
+                "ended_at": ended,
+                "wrapped_up_at": ended + timedelta(seconds=wrap),
+                "wait_seconds": round(wait, 1),
+                "handle_seconds": round(talk + wrap, 1),
+                "end_reason": "completed",
+                "ended_by": "customer" if rng.random() < 0.6 else "agent",
+                "disposition": _pick(rng, DISPOSITIONS),
+                "notes": rng.choice(NOTES[customer["language"]]),
+                "rating": rng.choice((3, 4, 4, 5, 5, 5)) if rng.random() < 0.4 else None,
+                "language": customer["language"],
+                "ivr_path": [],
+                "attributes": {},
+                "transcript": [],
+                "routing_explanation": [],
+            }
+        )
+    return out
+
+
+def _pick(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
 def _history(rng: random.Random, cid: int, created: object, now: object) -> list[dict[str, object]]:

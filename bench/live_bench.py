@@ -107,6 +107,7 @@ class Options:
     db: list[str]
     agents: int
     customers: int
+    past_contacts: bool
     callers: str
     hold_min: float
     hold_max: float
@@ -147,6 +148,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--offer-bytes", type=int, default=6400, help="the floor's offer size")
     p.add_argument("--agents", type=int, default=300)
     p.add_argument("--customers", type=int, default=3000, help="demo customers to load")
+    p.add_argument(
+        "--no-past-contacts",
+        dest="past_contacts",
+        action="store_false",
+        help="demo customers without earlier contacts (as the demo was before stop 27)",
+    )
     p.add_argument("--callers", choices=("pool", "fresh"), default="pool")
     p.add_argument("--hold-min", type=float, default=0.5)
     p.add_argument("--hold-max", type=float, default=2.0)
@@ -184,6 +191,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         db=["sqlite", "postgres"] if a.db == "both" else [a.db],
         agents=a.agents,
         customers=a.customers,
+        past_contacts=a.past_contacts,
         callers=a.callers,
         hold_min=a.hold_min,
         hold_max=a.hold_max,
@@ -355,6 +363,8 @@ def hotline_command(python: Path) -> list[str]:
 
 async def seed_demo(opts: Options, env: dict[str, str], log: Path) -> None:
     cmd = [*hotline_command(opts.server_python), "demo", "--customers", str(opts.customers)]
+    if not getattr(opts, "past_contacts", True):  # other benchmarks pass their own options
+        cmd.append("--no-past-contacts")
     with log.open("ab") as out:
         proc = await asyncio.create_subprocess_exec(
             *cmd, cwd=opts.server_cwd, env=env, stdout=out, stderr=subprocess.STDOUT

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,8 @@ def test_demo_then_import_with_the_real_command(tmp_path: Path) -> None:
             line.split() == [username, DEMO_PASSWORD, role] for line in demo.stdout.splitlines()
         ), username
 
+    _past_contacts_are_answered_and_not_recent(db)
+
     csv_file = tmp_path / "customers.csv"
     csv_file.write_text(
         "name,phones,emails,account_manager\n"
@@ -78,6 +82,36 @@ def test_demo_then_import_with_the_real_command(tmp_path: Path) -> None:
             " WHERE i.value = '+8613900139000'"
         ).fetchone()
     assert row == ("Li Lei", "alice")
+
+
+def _past_contacts_are_answered_and_not_recent(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT i.customer_id, i.queue, i.status, i.created_at, i.answered_at,"
+            " i.wrapped_up_at, i.disposition, a.skills"
+            " FROM interactions i JOIN agents a ON a.id = i.agent_id"
+        ).fetchall()
+        (total,) = conn.execute("SELECT count(*) FROM interactions").fetchone()
+    assert rows and len(rows) == total  # every past contact was answered by a demo agent
+    customers = {r[0] for r in rows}
+    assert 0.4 * 200 < len(customers) < 0.9 * 200  # many customers have some, not all
+    newest = max(datetime.fromisoformat(r[3]).replace(tzinfo=UTC) for r in rows)
+    # None recent: a demo caller is not held for a demo agent by the 48 h repeat-contact rule.
+    assert newest < datetime.now(UTC) - timedelta(days=2.9)
+    for _, queue, status, created, answered, wrapped, disposition, skills in rows:
+        assert status == "ended" and disposition
+        times = [datetime.fromisoformat(t) for t in (created, answered, wrapped)]
+        assert times == sorted(times) and len(set(times)) == 3
+        assert queue in json.loads(skills)  # answered by an agent of that queue
+
+
+def test_demo_without_past_contacts(tmp_path: Path) -> None:
+    db = tmp_path / "bare.db"
+    demo = run_hotline("demo", "--customers", "50", "--no-past-contacts", db=db, tmp_path=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM interactions").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM customers").fetchone() == (50,)
 
 
 def test_import_of_nothing_good_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

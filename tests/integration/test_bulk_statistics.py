@@ -23,7 +23,8 @@ async def _analyzed(name: str) -> dict[str, bool]:
     try:
         rows = await conn.fetch(
             "SELECT relname, last_analyze IS NOT NULL AS done FROM pg_stat_user_tables"
-            " WHERE relname IN ('customers', 'customer_identities', 'customer_values')"
+            " WHERE relname IN"
+            " ('customers', 'customer_identities', 'customer_values', 'interactions')"
         )
     finally:
         await conn.close()
@@ -41,6 +42,7 @@ def test_demo_leaves_postgresql_with_fresh_statistics(tmp_path: Path) -> None:
             "customers": True,
             "customer_identities": True,
             "customer_values": True,
+            "interactions": True,
         }
     finally:
         run_in_thread(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
