@@ -141,9 +141,7 @@ def _contact_event(d: Decision, router: Router, ended_by: dict[str, str]) -> Eve
     if isinstance(d, Offer):
         data = {"contact_id": d.contact_id, "agent_id": d.agent_id, "channel": d.channel}
         data |= {"expires_at": d.expires_at, "explanation": d.explanation.as_dict()}
-        route = router.store.route(d.contact_id)
-        customer = route.contact.customer.customer_id if route is not None else None
-        return CONTACT_OFFERED, data | {"customer_id": _int_or_none(customer)}
+        return CONTACT_OFFERED, data
     if isinstance(d, OfferCancelled):
         data = {"contact_id": d.contact_id, "agent_id": d.agent_id, "cause": str(d.cause)}
         return OFFER_CANCELLED, data | {"reason": d.reason}
@@ -167,7 +165,3 @@ def _contact_event(d: Decision, router: Router, ended_by: dict[str, str]) -> Eve
         data |= {"reason": d.reason, "ended_by": by, "wrapup_until": wrapup_until}
         return CONTACT_ENDED, data
     raise TypeError(f"no event for decision {d!r}")
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None

@@ -16,24 +16,22 @@ from routing import Contact
 from routing import Customer as RoutingCustomer
 
 
-async def identify(uow: UnitOfWork, data: Arrive, region: str) -> tuple[RoutingCustomer, bool]:
+async def identify(uow: UnitOfWork, data: Arrive, region: str) -> RoutingCustomer:
     """By customer id, phone or e-mail, with what routing needs to know of them (one round
-    trip); an unknown caller becomes a prospect customer, who has no history yet. Returns
-    (facts, new): ``new`` when the prospect was added here, uncommitted until the contact's
-    row is written with it."""
+    trip); an unknown caller becomes a prospect customer, who has no history yet."""
     repo = IntakeRepository(uow)
     if data.customer_id is not None:
         found = await repo.caller_by_id(data.customer_id)
         if found is None:
             raise Invalid(f"customer {data.customer_id} does not exist", field="customer_id")
-        return _facts(found), False
+        return _facts(found)
     if not data.from_:
         raise Invalid("a contact needs `from` (phone or e-mail) or `customer_id`", field="from")
     kind = "email" if "@" in data.from_ else "phone"
     value = normalise_identity(kind, data.from_, region)
     found = await repo.caller_by_identity(kind, value)
     if found is not None:
-        return _facts(found), False
+        return _facts(found)
     # A new caller's customer, identity and interaction are written together.
     await uow.begin()
     prospect = await repo.add_prospect(
@@ -46,7 +44,7 @@ async def identify(uow: UnitOfWork, data: Arrive, region: str) -> tuple[RoutingC
         kind,
         value,
     )
-    return RoutingCustomer(customer_id=str(prospect.id)), True
+    return RoutingCustomer(customer_id=str(prospect.id))
 
 
 async def open_interaction(

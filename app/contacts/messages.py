@@ -68,21 +68,6 @@ def explanation_entry(kind: str, now: float, **fields: Any) -> dict[str, Any]:
     return {"at": iso(now), "event": kind, **fields}
 
 
-def history_before(profile: dict[str, Any], contact_id: int | str) -> dict[str, Any]:
-    """The customer's screen pop with the history before this contact: the contact itself is
-    the card's ``contact``, and whether a pop read it in its list depends on when the pop was
-    read (ahead of the contact's row, or after it)."""
-    recent = profile.get("last_interactions") or []
-    kept = [i for i in recent if str(i.get("id")) != str(contact_id)]
-    if len(kept) == len(recent):
-        return profile
-    count = profile.get("interaction_count")
-    return profile | {
-        "last_interactions": kept,
-        "interaction_count": count - 1 if isinstance(count, int) and count > 0 else count,
-    }
-
-
 def offer_message(
     i: Interaction | Any,
     profile: dict[str, Any],
@@ -95,7 +80,7 @@ def offer_message(
         "type": "offer",
         # The record may not show the offer yet (it is written behind routing): say it here.
         "contact": contact_payload(i, now) | {"status": "offered"},
-        "customer": history_before(profile, i.id),
+        "customer": profile,
         "explanation": explanation,
         "expires_in": round(expires_at - now, 1),
         "expires_at": iso(expires_at),
@@ -106,11 +91,7 @@ def offer_message(
 def assigned_message(i: Interaction | Any, profile: dict[str, Any], now: float) -> dict[str, Any]:
     """The accepted contact, on accepting and again to a console that reconnects."""
     contact = contact_payload(i, now) | {"status": "active"}
-    return {
-        "type": "contact.assigned",
-        "contact": contact,
-        "customer": history_before(profile, i.id),
-    }
+    return {"type": "contact.assigned", "contact": contact, "customer": profile}
 
 
 def localize(message: dict[str, Any], lang: str) -> dict[str, Any]:

@@ -34,10 +34,6 @@ from app.events import Event
 log = logging.getLogger(__name__)
 
 UNDELIVERED_RETRY_SECONDS = 2.0
-READ_AHEAD_SECONDS = 2.0
-"""A screen pop read ahead at arrival serves an offer made within this; later ones read
-afresh (the customer's record may have moved on while they waited)."""
-
 Card = tuple[Any, dict[str, Any]]  # the contact's card row, the customer's screen-pop profile
 
 
@@ -45,21 +41,6 @@ async def screen_pop(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
     """The customer's profile as an offer card shows it (also replayed on reconnect)."""
     profile = await build_profile(uow, customer_id, None, with_logs=False)
     return screen_pop_profile(profile.model_dump(mode="json"))
-
-
-async def load_rows(uow_factory: Callable[[], UnitOfWork], ids: list[int]) -> dict[int, Any]:
-    """The card rows of these contacts (what an offer shows of the contact itself)."""
-    async with uow_factory().reading() as uow:
-        return await InteractionRepository(uow).cards(ids)
-
-
-async def load_pops(
-    uow_factory: Callable[[], UnitOfWork], customer_ids: list[int]
-) -> dict[int, dict[str, Any]]:
-    """The screen pops of these customers, in a fixed number of statements."""
-    async with uow_factory().reading() as uow:
-        profiles = await build_profiles(uow, customer_ids, None, with_logs=False)
-    return {cid: screen_pop_profile(p.model_dump(mode="json")) for cid, p in profiles.items()}
 
 
 async def load_cards(uow_factory: Callable[[], UnitOfWork], ids: list[int]) -> dict[int, Card]:
@@ -86,11 +67,6 @@ class AgentNotifier:
         self._pops: dict[str, dict[str, Any]] = {}  # contact id -> its offer card
         self._building: dict[str, asyncio.Task[Message | None]] = {}  # pops in the making
         self._cards = BatchLoader(lambda ids: load_cards(uow_factory, ids))
-        # An offer's card in two parts read side by side: the contact's row, and its
-        # customer's screen pop, which read_ahead() starts before the row is even written.
-        self._rows = BatchLoader(lambda ids: load_rows(uow_factory, ids))
-        self._profiles = BatchLoader(lambda ids: load_pops(uow_factory, ids))
-        self._ahead: dict[int, tuple[float, asyncio.Task[dict[str, Any] | None]]] = {}
         # Shared mode: every process sees every offer; only the one holding the agent's
         # socket builds its screen pop (docs/scale-out.md).
         self.local_only = False
@@ -137,7 +113,10 @@ class AgentNotifier:
         d = event.data
         cid, aid = d["contact_id"], d["agent_id"]
         try:
-            i, profile = await self._offer_card(int(cid), d.get("customer_id"))
+            found = await self._cards.get(int(cid))
+            if found is None:
+                raise LookupError(f"contact {cid} is not on the record")
+            i, profile = found
         except Exception:
             log.exception(
                 "offer of contact %s to agent %s: screen pop failed; re-routing", cid, aid
@@ -149,52 +128,6 @@ class AgentNotifier:
         # Kept for contact.assigned: an accepted offer needs no second trip to the database.
         self._pops[cid] = {"contact": message["contact"], "customer": profile}
         return message | {"seq": event.seq}
-
-    def read_ahead(self, customer_id: int) -> None:
-        """Start reading ``customer_id``'s screen pop now: a contact of theirs is arriving,
-        and its offer, moments later, finds the pop read (or being read) rather than
-        waiting for a trip to the database it could have made meanwhile."""
-        now = self.center.clock()
-        # Oldest first (each entry is put back at the end when renewed): the stale are
-        # swept from the front, those never offered here included.
-        while self._ahead:
-            oldest = next(iter(self._ahead))
-            if now - self._ahead[oldest][0] < READ_AHEAD_SECONDS:
-                break
-            del self._ahead[oldest]
-        if customer_id in self._ahead:
-            return  # a pop read for this customer a moment ago serves this contact too
-        task = asyncio.create_task(self._profiles.get(customer_id), name="pop-ahead")
-        # Read for nobody if no offer takes it: its fault is then nobody's either.
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        self._ahead[customer_id] = (now, task)
-
-    def read_ahead_of(self, customer_id: int) -> asyncio.Task[dict[str, Any] | None] | None:
-        """The read of ``customer_id``'s pop started ahead and not yet taken (or None)."""
-        found = self._ahead.get(customer_id)
-        return None if found is None else found[1]
-
-    async def _offer_card(self, contact_id: int, customer_id: int | None) -> Card:
-        """The contact's row and its customer's screen pop, read side by side when the offer
-        names the customer (older events do not)."""
-        if customer_id is None:
-            found = await self._cards.get(contact_id)
-            if found is None:
-                raise LookupError(f"contact {contact_id} is not on the record")
-            return found
-        ahead = self._ahead.pop(customer_id, None)
-        fresh = ahead is not None and self.center.clock() - ahead[0] < READ_AHEAD_SECONDS
-        profile_read = ahead[1] if ahead is not None and fresh else self._profiles.get(customer_id)
-        row, profile = await asyncio.gather(self._rows.get(contact_id), profile_read)
-        if row is None:
-            raise LookupError(f"contact {contact_id} is not on the record")
-        if profile is None or row.customer_id != customer_id:
-            # Not expected (the offer names the row's customer, read ahead once it existed);
-            # read once more, now that the row is there.
-            profile = await self._profiles.get(row.customer_id)
-        if profile is None:
-            raise LookupError(f"customer {row.customer_id} is not on the record")
-        return row, profile
 
     async def _undelivered(self, contact_id: str, agent_id: str) -> None:
         router = self.center.router

@@ -78,11 +78,6 @@ class ContactCenterService:
         # A wrap-up writes its contact's end itself rather than wait for the projector's
         # next batch (off in shared mode, where the lease holder writes the record).
         self.write_ahead = write_ahead
-        # Told each known caller's customer as soon as they are identified, before the
-        # contact's row is written: the agent notifier starts reading the screen pop then,
-        # beside the write, rather than after routing (unset in shared mode, where the
-        # offer may be popped by another process).
-        self.read_ahead: Callable[[int], None] | None = None
 
     # --- arrival -------------------------------------------------------------------------
     async def arrive(self, cmd: Arrive, *, refusable: bool = False) -> tuple[ContactOut, bool]:
@@ -104,11 +99,9 @@ class ContactCenterService:
                     # First: a queue routing does not know yet is read through the session,
                     # which the driver statements below then share.
                     await self._check_queue(uow, cmd.queue)
-                    facts, new = await identify(uow, cmd, self.region)
+                    facts = await identify(uow, cmd, self.region)
                     assert facts.customer_id is not None
                     customer_id = int(facts.customer_id)
-                    if self.read_ahead is not None and not new:
-                        self.read_ahead(customer_id)
                     interaction = await open_interaction(uow, cmd, customer_id, self._now())
                     contact = routing_contact(interaction, facts)
                     uow.emit(ev.CONTACT_ARRIVED, _arrived(interaction))

@@ -88,7 +88,6 @@ class LivePath:
     projector: InteractionProjector
     presence: Presence
     service: ContactCenterService
-    notifier: AgentNotifier
     subscriptions: list[tuple[Subscription, Handler, float]]
 
     def start(self, ticker: bool = True) -> list[asyncio.Task[None]]:
@@ -155,8 +154,6 @@ async def build_live_path(
         write_ahead=cluster is None,
     )
     notifier = AgentNotifier(center, hub, uow)
-    if cluster is None:
-        service.read_ahead = notifier.read_ahead
     closer = WrapupCloser(
         uow,
         projector.reached,
@@ -187,7 +184,7 @@ async def build_live_path(
         (bus.subscribe("staff-sync", wants=StaffSync.WANTS.__contains__), staff.handle, 0.0),
         (bus.subscribe("wrapup-closer", wants=WrapupCloser.WANTS.__contains__), close, 0.0),
     ]
-    live = LivePath(uow, center, hub, projector, presence, service, notifier, subscriptions)
+    live = LivePath(uow, center, hub, projector, presence, service, subscriptions)
     if cluster is not None:
         await cluster.ready(center)  # caught up with the log, the queues above applied
     if founder:
