@@ -10,7 +10,8 @@ in --server-cwd), on a fresh database it creates and drops itself, only on 127.0
 
 Per database: a fresh SQLite file in a temporary directory, or a PostgreSQL database
 `hotline_bench_<pid>_<n>` on 127.0.0.1:5432 (user postgres; --pg-dsn) that it CREATEs and DROPs.
-`hotline demo --customers N` loads queues, staff and customers; then, over the admin API, a
+`hotline demo --customers N` loads queues, staff and customers with past contacts
+(--no-past-contacts: without them, as the demo used to be); then, over the admin API, a
 queue `bench` (skill `bench`) and --agents agents with that skill are created and logged in. Each
 agent opens /ws/agent (token in the Authorization header), sets `available`, and on every `offer`
 sends `offer.accept`, holds the call --hold-min..--hold-max s, sends `contact.end` and on
@@ -152,7 +153,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--no-past-contacts",
         dest="past_contacts",
         action="store_false",
-        help="demo customers without earlier contacts (as the demo was before stop 27)",
+        help="demo customers without earlier contacts (as the demo used to be)",
     )
     p.add_argument("--callers", choices=("pool", "fresh"), default="pool")
     p.add_argument("--hold-min", type=float, default=0.5)
