@@ -130,7 +130,7 @@ async def load_demo(
         await uow.session.flush()
         managers = [staff["alice"].id, staff["frank"].id]
         agents_by_queue = {
-            queue: [staff[u].id for u, _, role, skills, *_ in STAFF if queue in skills]
+            queue: [agent.id for agent in staff.values() if queue in agent.skills]
             for queue in (PAST_QUEUES if past_contacts else ())
         }
         await _customers(uow, rng, customers, managers, agents_by_queue, now)
